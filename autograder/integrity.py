@@ -1,0 +1,134 @@
+"""Notice when notebook code has replaced what the checks rely on.
+
+Student code runs in the same kernel as the checks, before them. A snapshot taken when
+:mod:`autograder` is first imported (in the notebook's first, read-only cell) records the
+objects the checks compare with; :func:`verify` restores anything replaced since and
+names it, so a check can refuse to award points.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import sys
+from types import ModuleType
+
+import numpy
+import numpy.testing
+import torch
+import torch.nn
+import torch.nn.functional
+import torch.optim
+import torch.testing
+
+_WATCHED_MODULES = (
+    torch,
+    torch.nn,
+    torch.nn.functional,
+    torch.optim,
+    torch.testing,
+    numpy,
+    numpy.testing,
+    math,
+)
+# ipykernel swaps builtins such as ``input`` at every execution: watch only these.
+_BUILTINS = (
+    "abs",
+    "all",
+    "any",
+    "bool",
+    "callable",
+    "dict",
+    "float",
+    "getattr",
+    "hasattr",
+    "int",
+    "isinstance",
+    "issubclass",
+    "len",
+    "list",
+    "max",
+    "min",
+    "range",
+    "repr",
+    "round",
+    "setattr",
+    "sorted",
+    "str",
+    "sum",
+    "tuple",
+    "type",
+    "zip",
+    "AssertionError",
+    "Exception",
+)
+_WATCHED_CLASSES = (torch.Tensor,)
+
+_getattr, _setattr, _id, _dict = getattr, setattr, id, dict
+
+
+def _module_items(module: ModuleType) -> dict[str, object]:
+    return _dict(vars(module))
+
+
+def _take() -> dict:
+    modules = {m.__name__: (m, _module_items(m)) for m in _WATCHED_MODULES}
+    modules["builtins"] = (builtins, {k: getattr(builtins, k) for k in _BUILTINS})
+    classes = {}
+    for cls in _WATCHED_CLASSES:
+        classes[cls.__qualname__] = (cls, _dict(vars(cls)))
+    for name, value in vars(torch.nn).items():
+        if isinstance(value, type) and issubclass(value, torch.nn.Module):
+            classes[f"torch.nn.{name}"] = (value, _dict(vars(value)))
+    for name, value in vars(torch.optim).items():
+        if isinstance(value, type) and issubclass(value, torch.optim.Optimizer):
+            classes[f"torch.optim.{name}"] = (value, _dict(vars(value)))
+    sys_modules = {m.__name__: m for m in _WATCHED_MODULES}
+    return {"modules": modules, "classes": classes, "sys_modules": sys_modules}
+
+
+_SNAPSHOT = _take()
+_EXTRA: dict[str, tuple[ModuleType, dict]] = {}
+
+
+def watch(module: ModuleType) -> None:
+    """Add a module (for example the checking library itself) to the snapshot."""
+    _EXTRA[module.__name__] = (module, _module_items(module))
+
+
+def verify(restore: bool = True) -> list[str]:
+    """Names of watched objects that were replaced or removed; restore them when asked."""
+    changed: list[str] = []
+    for name, module in _SNAPSHOT["sys_modules"].items():
+        if sys.modules.get(name) is not module:
+            changed.append(f"sys.modules[{name!r}]")
+            if restore:
+                sys.modules[name] = module
+    for name, (module, items) in {**_SNAPSHOT["modules"], **_EXTRA}.items():
+        current = vars(module)
+        for key, value in items.items():
+            if key not in current or current[key] is not value:
+                changed.append(f"{name}.{key}")
+                if restore:
+                    _setattr(module, key, value)
+    for name, (cls, items) in _SNAPSHOT["classes"].items():
+        current = vars(cls)
+        for key, value in items.items():
+            if key == "__dict__" or key == "__weakref__":
+                continue
+            if key not in current or current[key] is not value:
+                changed.append(f"{name}.{key}")
+                if restore:
+                    try:
+                        _setattr(cls, key, value)
+                    except (AttributeError, TypeError):
+                        pass
+        for key in set(current) - set(items):
+            if key.startswith("__") and key.endswith("__"):
+                changed.append(f"{name}.{key}")
+                if restore:
+                    try:
+                        delattr(cls, key)
+                    except (AttributeError, TypeError):
+                        pass
+    return changed
