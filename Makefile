@@ -8,13 +8,18 @@ export PATH := $(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
 LAB_ARGS ?=
+# The student's working copy of release/: created when missing, never overwritten.
+STUDENT_DIR ?= student
+# Jupyter refuses to run as root without this (containers, CI machines).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: help build check lab test lint format bench-train bench-grade clean
+.PHONY: help build check lab instructor test lint format bench-train bench-grade clean
 
 help:
 	@echo "make lab    build the course and open your working copy (student/) in JupyterLab"
 	@echo "make test   run the whole test suite"
+	@echo "make instructor  JupyterLab on the course directory, with nbgrader's formgrader"
 	@echo "make build  regenerate source/ and release/ from notebooks/"
 	@echo "make lint   ruff check and format check"
 
@@ -31,8 +36,13 @@ check: $(STAMP)
 	$(BIN)/python -m autograder.build --check
 
 lab: build
-	$(BIN)/python -m autograder.student_copy
-	$(BIN)/jupyter lab --ServerApp.root_dir=student $(LAB_ARGS)
+	$(BIN)/python -m autograder.student_copy $(STUDENT_DIR)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(STUDENT_DIR) $(ALLOW_ROOT) $(LAB_ARGS)
+
+# Instructors: JupyterLab on the course directory itself, so nbgrader's formgrader works
+# (it needs the course root inside the server root).
+instructor: build
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(ALLOW_ROOT) $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

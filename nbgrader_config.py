@@ -14,3 +14,5 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.Execute.timeout = 300
+# A local exchange, so release and collect work on one machine; use a shared path for a class.
+c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")

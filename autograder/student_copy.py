@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import shutil
 from pathlib import Path
 
@@ -21,11 +22,13 @@ def sync(release: Path = course.RELEASE, student: Path = course.STUDENT) -> list
     return copied
 
 
-def main() -> None:
-    copied = sync()
-    for path in copied:
-        print(f"new in your working copy: {path.relative_to(course.ROOT)}")
-    print(f"your working copy is {course.STUDENT.relative_to(course.ROOT)}/ (never overwritten)")
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("student", nargs="?", type=Path, default=course.STUDENT)
+    student = parser.parse_args(argv).student.resolve()
+    for path in sync(student=student):
+        print(f"new in your working copy: {path}")
+    print(f"your working copy is {student}/ (existing notebooks are never overwritten)")
 
 
 if __name__ == "__main__":
