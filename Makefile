@@ -1,7 +1,7 @@
 # The course's commands. Every target creates .venv from the pins when it is missing.
 PYTHON ?= python3
-VENV := .venv
-BIN := $(CURDIR)/$(VENV)/bin
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed
 # nbgrader calls `alembic` from PATH: put the virtual environment first.
 export PATH := $(BIN):$(PATH)
@@ -56,4 +56,4 @@ format: $(STAMP)
 	$(BIN)/ruff format autograder notebooks tests
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache gradebook.db
+	rm -rf .venv .pytest_cache .ruff_cache gradebook.db artifacts

@@ -159,6 +159,7 @@ def test_student_runs_fills_in_checks_and_validates(lab, browser):
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         page.locator(".jp-OutputArea-output img").first.wait_for(timeout=120_000)
         page.locator(".jp-OutputArea-output img").first.scroll_into_view_if_needed()
+        page.wait_for_timeout(1_500)  # let the windowed notebook paint before the screenshot
 
     step(page, "2-run-all-plot", run_all, "Run All Cells renders a plot as an image")
 
