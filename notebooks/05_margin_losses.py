@@ -833,7 +833,11 @@ check_function(
 # ### Worked example
 #
 # With the cosine distance, a positive pointing the same way as the anchor is at distance
-# $0$ however long it is, so only directions matter.
+# $0$ however long it is, so only directions matter. Below, the positive is far from the
+# anchor but almost parallel to it (cosine distance $0.005$), and the negative is near but
+# at an angle (cosine distance $0.2$). With margin $0.2$ the cosine loss is only
+# $0.2 + 0.005 - 0.2 = 0.005$; the Euclidean default sees a distant positive and charges
+# about $3.6$.
 
 
 # %%
