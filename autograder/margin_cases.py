@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from . import integrity
-from .checks import Case, generator, reduction_mistakes
+from .checks import Case, CheckFailed, call_quietly, generator, reduction_mistakes
 
 REDUCTIONS = ("none", "sum", "mean")
 _F64, _F32 = torch.float64, torch.float32
@@ -51,6 +51,25 @@ def _reduce(losses: torch.Tensor, reduction: str) -> torch.Tensor:
 
 def _with_reductions(label: str, args: tuple, kwargs: dict) -> list[Case]:
     return [Case(f"{label}, reduction={r!r}", args, {**kwargs, "reduction": r}) for r in REDUCTIONS]
+
+
+def check_rejects_bad_reduction(student, case: Case, *, public: bool = True) -> None:
+    """The student's loss must raise ``ValueError`` for a ``reduction`` torch does not know."""
+    kind = "Public check" if public else "Hidden check"
+    name = getattr(student, "__name__", "your function")
+    kwargs = {**case.kwargs, "reduction": "average"}
+    try:
+        call_quietly(student, *case.args, **kwargs)
+    except ValueError:
+        return
+    except NotImplementedError:
+        raise CheckFailed(f"{kind}: {name} is not implemented yet.") from None
+    except Exception as error:
+        raise CheckFailed(
+            f"{kind}: {name}(..., reduction='average') raised {type(error).__name__}; "
+            "it should raise a ValueError."
+        ) from None
+    raise CheckFailed(f"{kind}: {name}(..., reduction='average') should raise a ValueError.")
 
 
 # ---------------------------------------------------------------- MarginRankingLoss

@@ -170,7 +170,11 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checks import Case, check_function
-from autograder.margin_cases import margin_ranking_cases, margin_ranking_mistakes
+from autograder.margin_cases import (
+    check_rejects_bad_reduction,
+    margin_ranking_cases,
+    margin_ranking_mistakes,
+)
 
 _forbid = [
     "torch.nn.functional.margin_ranking_loss",
@@ -195,6 +199,7 @@ check_function(
     mistakes=_mistakes,
     forbid=_forbid,
 )
+check_rejects_bad_reduction(margin_ranking_loss, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     margin_ranking_loss,
@@ -275,7 +280,11 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checks import Case, check_function
-from autograder.margin_cases import hinge_embedding_cases, hinge_embedding_mistakes
+from autograder.margin_cases import (
+    check_rejects_bad_reduction,
+    hinge_embedding_cases,
+    hinge_embedding_mistakes,
+)
 
 _forbid = [
     "torch.nn.functional.hinge_embedding_loss",
@@ -296,6 +305,7 @@ check_function(
     mistakes=_mistakes,
     forbid=_forbid,
 )
+check_rejects_bad_reduction(hinge_embedding_loss, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     hinge_embedding_loss,
@@ -401,7 +411,11 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checks import Case, check_function
-from autograder.margin_cases import cosine_embedding_cases, cosine_embedding_mistakes
+from autograder.margin_cases import (
+    check_rejects_bad_reduction,
+    cosine_embedding_cases,
+    cosine_embedding_mistakes,
+)
 
 _forbid = [
     "torch.nn.functional.cosine_embedding_loss",
@@ -429,6 +443,7 @@ check_function(
     mistakes=_mistakes,
     forbid=_forbid,
 )
+check_rejects_bad_reduction(cosine_embedding_loss, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     cosine_embedding_loss,
@@ -524,7 +539,11 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checks import Case, check_function
-from autograder.margin_cases import multi_margin_cases, multi_margin_mistakes
+from autograder.margin_cases import (
+    check_rejects_bad_reduction,
+    multi_margin_cases,
+    multi_margin_mistakes,
+)
 
 _forbid = [
     "torch.nn.functional.multi_margin_loss",
@@ -545,6 +564,7 @@ check_function(
     mistakes=_mistakes,
     forbid=_forbid,
 )
+check_rejects_bad_reduction(multi_margin_loss, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     multi_margin_loss,
@@ -649,7 +669,11 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checks import Case, check_function
-from autograder.margin_cases import multilabel_margin_cases, multilabel_margin_mistakes
+from autograder.margin_cases import (
+    check_rejects_bad_reduction,
+    multilabel_margin_cases,
+    multilabel_margin_mistakes,
+)
 
 _forbid = [
     "torch.nn.functional.multilabel_margin_loss",
@@ -670,6 +694,7 @@ check_function(
     mistakes=_mistakes,
     forbid=_forbid,
 )
+check_rejects_bad_reduction(multilabel_margin_loss, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     multilabel_margin_loss,
@@ -727,19 +752,25 @@ print(
     F.pairwise_distance(anchor, positive, p=1, eps=0.1),
     F.pairwise_distance(positive, anchor, p=1, eps=0.1),
 )
-# swap: the negative 0.5 is 1.5 away from the positive, farther than from the anchor
-print("swap       :", F.triplet_margin_loss(anchor, positive, negative, p=1, swap=True))
+# swap: with n = 0.5 the positive is farther from the negative (1.5) than the anchor (0.5),
+# so nothing changes; with n = 2.2 the negative is 0.2 from the positive and swap uses that
+print("swap, n=0.5:", F.triplet_margin_loss(anchor, positive, negative, p=1, swap=True))
+near = torch.tensor([[2.2]])
 print(
-    "swap, n=2.2:", F.triplet_margin_loss(anchor, positive, torch.tensor([[2.2]]), p=1, swap=True)
+    "n=2.2, swap off / on:",
+    F.triplet_margin_loss(anchor, positive, near, p=1),
+    F.triplet_margin_loss(anchor, positive, near, p=1, swap=True),
 )
+
 
 # %% [markdown]
 # ## Exercise 6: `triplet_margin_loss` (3 points)
 #
 # Implement `triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
 # swap=False, reduction="mean")` as `F.triplet_margin_loss` defines it, for inputs of shape
-# $(N, D)$, any norm order `p` $\ge 1$, and all three reductions (a `ValueError` for any
-# other). Compute the distance yourself, with `eps` where PyTorch puts it.
+# $(N, D)$, any norm order `p` $\ge 1$ (the checks use 1, 2 and 3), and all three
+# reductions (a `ValueError` for any other). Compute the distance yourself, with `eps`
+# where PyTorch puts it.
 #
 # Not allowed: `F.triplet_margin_loss`, `torch.triplet_margin_loss`, `nn.TripletMarginLoss`,
 # the distance helpers `F.pairwise_distance`, `torch.pairwise_distance`,
@@ -780,7 +811,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checks import Case, check_function
-from autograder.margin_cases import triplet_cases, triplet_mistakes
+from autograder.margin_cases import check_rejects_bad_reduction, triplet_cases, triplet_mistakes
 
 _forbid = [
     "torch.nn.functional.triplet_margin_loss",
@@ -806,6 +837,7 @@ check_function(
     mistakes=_mistakes,
     forbid=_forbid,
 )
+check_rejects_bad_reduction(triplet_margin_loss, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     triplet_margin_loss,
@@ -899,6 +931,7 @@ import torch.nn.functional as F
 
 from autograder.checks import Case, check_function
 from autograder.margin_cases import (
+    check_rejects_bad_reduction,
     cosine_distance,
     triplet_distance_cases,
     triplet_distance_mistakes,
@@ -929,6 +962,7 @@ check_function(
     mistakes=_mistakes,
     forbid=_forbid,
 )
+check_rejects_bad_reduction(triplet_margin_with_distance_loss, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     triplet_margin_with_distance_loss,

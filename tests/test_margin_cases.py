@@ -201,3 +201,24 @@ def test_every_forbidden_name_in_the_notebook_exists_in_torch():
     for names in lists:
         for name in names:
             assert resolve(name) is not None, name
+
+
+def test_check_rejects_bad_reduction():
+    case = mc.margin_ranking_cases(seed=1)[0]
+
+    def strict(input1, input2, target, margin=0.0, reduction="mean"):
+        if reduction not in ("none", "sum", "mean"):
+            raise ValueError(reduction)
+        return F.margin_ranking_loss(input1, input2, target, margin=margin, reduction=reduction)
+
+    def lenient(input1, input2, target, margin=0.0, reduction="mean"):
+        return F.margin_ranking_loss(input1, input2, target, margin=margin)
+
+    def key_error(input1, input2, target, margin=0.0, reduction="mean"):
+        return {"mean": 0.0}[reduction]
+
+    mc.check_rejects_bad_reduction(strict, case)
+    with pytest.raises(CheckFailed, match="should raise a ValueError"):
+        mc.check_rejects_bad_reduction(lenient, case)
+    with pytest.raises(CheckFailed, match="raised KeyError"):
+        mc.check_rejects_bad_reduction(key_error, case)
