@@ -126,8 +126,8 @@ except RuntimeError as error:
     print("RuntimeError:", str(error).strip())
 
 # %% [markdown]
-# The old matrix was never a comparison of all pairs either. It came from *broadcasting*:
-# a $(3, 1)$ column against a $(1, 3)$ row gives $3 \times 3$, and entry $(i, j)$ is
+# That matrix did not compare every pair anyway. It is what *broadcasting* produces: a
+# $(3, 1)$ column against a $(1, 3)$ row gives $3 \times 3$, and entry $(i, j)$ is
 # $\max(0, -y_j (x_{1,i} - x_{2,i}))$, pair $i$ judged against the label of pair $j$.
 # Reproduced with an explicit $(1, 3)$ target, every row reuses one pair:
 
