@@ -206,7 +206,9 @@ def _smooth_mistakes():
     }
 
 
-_mistakes = {**reduction_mistakes(F.smooth_l1_loss), **_smooth_mistakes()}
+_mistakes = cases.distinct_mistakes(
+    F.smooth_l1_loss, {**reduction_mistakes(F.smooth_l1_loss), **_smooth_mistakes()}
+)
 _example = [
     Case(
         f"worked example, beta={b:g}, reduction={r!r}", (errors, zeros), {"reduction": r, "beta": b}
@@ -317,7 +319,9 @@ def _huber_mistakes():
     }
 
 
-_mistakes = {**reduction_mistakes(F.huber_loss), **_huber_mistakes()}
+_mistakes = cases.distinct_mistakes(
+    F.huber_loss, {**reduction_mistakes(F.huber_loss), **_huber_mistakes()}
+)
 _example = [
     Case(
         f"worked example, delta={t:g}, reduction={r!r}",
@@ -432,8 +436,8 @@ def _to_smooth_mistakes():
     }
 
 
-_to_huber = _to_huber_mistakes()
-_to_smooth = _to_smooth_mistakes()
+_to_huber = cases.distinct_mistakes(_huber, _to_huber_mistakes())
+_to_smooth = cases.distinct_mistakes(F.smooth_l1_loss, _to_smooth_mistakes())
 _no_huber = ["torch.nn.functional.huber_loss", "torch.nn.HuberLoss", "torch._C._nn.huber_loss"]
 _no_smooth = [
     "torch.nn.functional.smooth_l1_loss",
@@ -611,6 +615,13 @@ def _poisson_mistakes():
         term = target * torch.log(target) - target + 0.5 * (LOG_2PI + torch.log(target))
         return cases.reduce_losses(base(input, target, log_input, eps) + term, reduction)
 
+    def stirling_at_one(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
+        if not full:
+            return None
+        term = target * torch.log(target) - target + 0.5 * (LOG_2PI + torch.log(target))
+        term = torch.where(target >= 1, term, torch.zeros_like(term))
+        return cases.reduce_losses(base(input, target, log_input, eps) + term, reduction)
+
     def exact_factorial(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
         if not full:
             return None
@@ -627,12 +638,15 @@ def _poisson_mistakes():
         "eps forgotten: log(input) instead of log(input + eps)": no_eps,
         "log_input read the wrong way round": flipped,
         "the Stirling term added for every count, not only where target > 1": stirling_everywhere,
+        "the Stirling term also where target = 1 (only target > 1 gets it)": stirling_at_one,
         "the exact log(target!) instead of Stirling's approximation": exact_factorial,
         "full ignored (no Stirling term)": full_ignored,
     }
 
 
-_mistakes = {**reduction_mistakes(F.poisson_nll_loss), **_poisson_mistakes()}
+_mistakes = cases.distinct_mistakes(
+    F.poisson_nll_loss, {**reduction_mistakes(F.poisson_nll_loss), **_poisson_mistakes()}
+)
 _example = [
     Case(
         f"worked example, log_input={li}, full={fu}, reduction={r!r}",
@@ -843,7 +857,9 @@ def _refuses(label, *args):
     raise CheckFailed(f"{label}: expected ValueError, but nothing was raised")
 
 
-_mistakes = {**reduction_mistakes(F.gaussian_nll_loss), **_gaussian_mistakes()}
+_mistakes = cases.distinct_mistakes(
+    F.gaussian_nll_loss, {**reduction_mistakes(F.gaussian_nll_loss), **_gaussian_mistakes()}
+)
 _example = [
     Case(f"worked example, full={fu}", (one, two, torch.tensor([0.5])), {"full": fu})
     for fu in (False, True)
@@ -861,6 +877,11 @@ _refuses("var of shape (3,) for input (4, 3)", _x, _x, torch.ones(3))
 _refuses("var of shape (4, 2) for input (4, 3)", _x, _x, torch.ones(4, 2))
 _refuses("a negative variance", _x, _x, -torch.ones(4, 3))
 _refuses("a negative float variance", _x, _x, -1.0)
+_var = torch.tensor([[0.0, 1e-9, 2.0]], dtype=torch.float64)
+_kept = _var.clone()
+call_quietly(gaussian_nll_loss, torch.zeros(1, 3, dtype=torch.float64), _var + 1, _kept)
+if not torch.equal(_kept, _var):
+    raise CheckFailed("gaussian_nll_loss changed the caller's var in place: clamp a copy.")
 ### BEGIN HIDDEN TESTS
 check_function(
     gaussian_nll_loss,
@@ -938,43 +959,75 @@ with warnings.catch_warnings():
     print("reduction='mean'              :", F.kl_div(Q.log(), P, reduction="mean"))
 
 # %% [markdown]
-# ## Exercise 6: correct the notes (1 point)
+# ## Exercise 6: correct the notes (2 points)
 #
-# Store in `notes_kl` the true KL divergence $D_{\text{KL}}(P\,\|\,Q)$ averaged over the two
-# samples of the notes (tensors `P` and `Q` above), as a Python `float`. Use `F.kl_div` with
-# the right input and reduction, or the formula. The check (relative tolerance $10^{-4}$)
-# recognises probabilities passed as input, the `mean` reduction, the `sum`, and the two
+# Write the helper the notes needed: `batch_kl(p, q)` takes two batches of probability
+# distributions of shape $(N, C)$ (each row sums to 1), the target $P$ and the model's
+# $Q$, and returns the average over the batch of $D_{\text{KL}}(P_n \,\|\, Q_n)$ as a 0-dim
+# tensor of their dtype. Use `F.kl_div`, and give it what it expects.
+#
+# The checks try the notes' numbers (the answer must be $0.3553$), then random batches in
+# float32 and float64, a batch of one and targets with exact zeros. They recognise
+# probabilities passed as the input, the `mean` and `sum` reductions, and the two
 # distributions swapped.
 
-# %% answer="notes_kl"
-### BEGIN SOLUTION
-notes_kl = F.kl_div(Q.log(), P, reduction="batchmean").item()
-### END SOLUTION
 
-# %% tests="notes_kl" points=1
-# Public check: one number, compared with the formula in float64.
+# %% answer="batch_kl"
+def batch_kl(p, q):
+    ### BEGIN SOLUTION
+    return F.kl_div(q.log(), p, reduction="batchmean")
+    ### END SOLUTION
+
+
+# %% tests="batch_kl" points=2
+# Public checks: the notes' numbers and fixed random distributions. Silence means they passed.
+import warnings
+
 import torch
+import torch.nn.functional as F
 
-from autograder.checks import check_value
+from autograder import regression_cases as cases
+from autograder.checks import Case, check_function
 
-_p = torch.tensor([[0.9, 0.05, 0.05], [0.1, 0.7, 0.2]], dtype=torch.float64)
-_q = torch.tensor([[0.5, 0.3, 0.2], [0.2, 0.3, 0.5]], dtype=torch.float64)
-_terms = _p * (_p.log() - _q.log())
-check_value(
-    "KL(P || Q) of the notes, averaged over the batch",
-    notes_kl,
-    (_terms.sum() / 2).item(),
-    mistakes={
-        "probabilities passed as the input (not log-probabilities)": (
-            (_p * (_p.log() - _q)).sum() / 2
-        ).item(),
-        "reduction='mean' (divided by all 6 elements)": (_terms.sum() / 6).item(),
-        "reduction='sum' (not averaged over the batch)": _terms.sum().item(),
-        "KL(Q || P): the two distributions swapped": (
-            (_q * (_q.log() - _p.log())).sum() / 2
-        ).item(),
+
+def _true_kl(p, q):
+    """The definition, term by term, with 0 log 0 = 0; averaged over the batch."""
+    terms = torch.xlogy(p, p) - p * torch.log(q)
+    return terms.sum() / p.size(0)
+
+
+def _quiet_kl(input, target, reduction):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return F.kl_div(input, target, reduction=reduction)
+
+
+_mistakes = cases.distinct_mistakes(
+    _true_kl,
+    {
+        "probabilities passed as the input (not log-probabilities)": lambda p, q: _quiet_kl(
+            q, p, "batchmean"
+        ),
+        "reduction='mean' (divided by all N*C elements)": lambda p, q: _quiet_kl(
+            q.log(), p, "mean"
+        ),
+        "reduction='sum' (not averaged over the batch)": lambda p, q: _quiet_kl(q.log(), p, "sum"),
+        "KL(Q || P): the two distributions swapped": lambda p, q: _quiet_kl(
+            p.log(), q, "batchmean"
+        ),
     },
 )
+_notes = [Case("the notes' numbers (answer 0.3553)", (P, Q))]
+check_function(batch_kl, _true_kl, _notes + cases.distribution_pairs(seed=48), mistakes=_mistakes)
+### BEGIN HIDDEN TESTS
+check_function(
+    batch_kl,
+    _true_kl,
+    cases.distribution_pairs(seed=None, draws=8),
+    public=False,
+    mistakes=_mistakes,
+)
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## Exercise 7: `kl_div` (3 points)
@@ -1074,7 +1127,7 @@ def _kl_mistakes():
     }
 
 
-_mistakes = {**reduction_mistakes(_kl), **_kl_mistakes()}
+_mistakes = cases.distinct_mistakes(_kl, {**reduction_mistakes(_kl), **_kl_mistakes()})
 _example = [
     Case(f"the notes' numbers, input Q.log(), reduction={r!r}", (Q.log(), P), {"reduction": r})
     for r in ("none", "sum", "mean", "batchmean")
