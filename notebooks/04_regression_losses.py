@@ -67,8 +67,8 @@ torch.set_printoptions(precision=4)
 # in the scaling. Smooth L1 keeps the *linear* part fixed at slope 1 (it is L1 with the tip
 # rounded off), so as $\beta \to 0$ it becomes L1; PyTorch accepts `beta=0` and then computes
 # exactly L1. Huber keeps the *quadratic* part fixed at $0.5\,d^2$ (half the squared error),
-# and its walls have slope $\delta$. Object detectors (Fast R-CNN and its descendants) use
-# smooth L1 for box coordinates, often with a small $\beta$ such as $1/9$; robust regression
+# and its walls have slope $\delta$. Object detectors (the R-CNN family) use smooth L1 for
+# box coordinates, some implementations with a small $\beta$ such as $1/9$; robust regression
 # and reinforcement learning (DQN) use Huber, where $\delta = 1$ is the usual choice and the two
 # losses coincide.
 #
@@ -127,9 +127,11 @@ plt.show()
 # reductions `none`, `sum` and `mean`, and a `ValueError` for any other `reduction`. Return
 # a tensor of the input's dtype: 0-dim for `sum` and `mean`, the input's shape for `none`.
 #
-# Take care with `beta=0`: the formula above then divides by zero in the branch that is
-# never chosen, and the result must be plain L1. `torch.where` evaluates *both* branches,
-# so make sure the unused one cannot leak a `nan` into the result.
+# Take care with `beta=0`: the result must be plain L1, but the quadratic piece then
+# divides by zero (`0/0` is `nan`). Pick between the two pieces with `torch.where`, which
+# selects values, so a `nan` in the piece not chosen is dropped; a blend with a 0/1 mask
+# such as `m * a + (1 - m) * b` keeps it, because `0 * nan` is `nan`. Or treat `beta == 0`
+# on its own.
 #
 # Not allowed: `F.smooth_l1_loss`, `F.huber_loss`, `F.l1_loss` and their `nn` modules.
 #
@@ -363,8 +365,8 @@ check_function(
 #
 # (At the boundary $|d| = \delta$ it does not matter which piece is used: both give the same value.)
 # Practically: if you tune $\beta$ for smooth L1 and switch to Huber, the loss, and with it
-# every gradient, grows by the factor $\delta$, so the learning rate that worked should be
-# divided by $\delta$.
+# every gradient, grows by the factor $\delta$, so with plain SGD the learning rate that
+# worked should be divided by $\delta$ (Adam rescales gradients and barely notices).
 #
 # Write two one-liners that use this identity:
 #
@@ -496,6 +498,8 @@ check_function(
 # * `log_input=True` (the default): the input is $\log\lambda$, any real number, and the
 #   loss is $\ell_i = e^{x_i} - y_i\, x_i$. This is the usual choice: a linear layer's output
 #   can be used as is, and the loss never takes a log of something that might be 0.
+#   (In float32, $e^{x}$ overflows to `inf` once $x$ passes about 88.7; in float64, about
+#   709.)
 # * `log_input=False`: the input is $\lambda$ itself (for example after a softplus), and the
 #   loss is $\ell_i = x_i - y_i \log(x_i + \varepsilon)$, where `eps` $= \varepsilon$ keeps the
 #   log finite when a predicted rate is exactly 0. `eps` plays no part with `log_input=True`.
@@ -541,9 +545,9 @@ print("exact log(3!)      :", math.lgamma(4))
 # reduction="mean")` as `F.poisson_nll_loss` defines it, for tensors of any (equal) shape,
 # with all three reductions and a `ValueError` for any other.
 #
-# As in Exercise 1, if you use `torch.where` for the Stirling term, the branch that is not
-# chosen is still computed: $0 \cdot \log 0$ gives `nan` there, so select the *values* with
-# `where`, not a product with a mask.
+# As in Exercise 1, mind the piece that is not used: where the target is 0, the Stirling
+# formula computes $0 \cdot \log 0$, which is `nan`. Select with `torch.where`, not with a
+# product by a 0/1 mask.
 #
 # Not allowed: `F.poisson_nll_loss`, `torch.poisson_nll_loss`, `nn.PoissonNLLLoss`.
 #
@@ -811,7 +815,7 @@ GAUSSIAN_FORBID = [
 
 
 def _layout(input, var):
-    """var as torch broadcasts it (the shape checks are torch's own, via a call)."""
+    """var brought to a shape that broadcasts (mistakes only see layouts torch accepts)."""
     var = torch.full_like(input, var) if isinstance(var, float) else var
     return var.unsqueeze(-1) if var.dim() == input.dim() - 1 else var
 
