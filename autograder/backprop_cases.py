@@ -196,9 +196,12 @@ def reference_snapshots(model, input, target) -> dict:
 def snapshot_mistakes(expected: dict) -> dict[str, dict]:
     """Wrong answers of the experiment that have a name."""
     zeros = expected["after_zero_grad_false"]
+    uncopied = {**expected, "after_one": expected["after_two"]}
+    if expected["before"] is not None:
+        uncopied["before"] = expected["after_two"]
     return {
-        "after_one not copied: backward() adds into the same .grad tensor in place, "
-        "so keep .grad.clone()": {**expected, "after_one": expected["after_two"]},
+        "the gradients not copied: backward() adds into the same .grad tensor in place, "
+        "so store .grad.clone()": uncopied,
         "zero_grad() leaves None by default, not zeros": {**expected, "after_zero_grad": zeros},
         "set_to_none=False leaves a tensor of zeros, not None": {
             **expected,

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 import autograder.backprop_cases  # noqa: F401 (the checks' inputs, loaded before any answer)
 
 torch.set_printoptions(precision=4)
+torch.set_num_threads(1)  # every tensor here is tiny: one thread avoids the cost of syncing many
 
 # %% [markdown]
 # ## Tensors that want gradients
@@ -43,7 +44,8 @@ torch.set_printoptions(precision=4)
 # computed from it also requires a gradient and remembers the operation that produced it in
 # its `grad_fn`. Tensors you create yourself are **leaves** (`is_leaf` is `True`, `grad_fn`
 # is `None`); `backward()` stores gradients only in leaves that require them, in their
-# `.grad` attribute. A model's parameters (`nn.Parameter`) are such leaves.
+# `.grad` attribute (an intermediate result keeps its gradient only if you call
+# `.retain_grad()` on it first). A model's parameters (`nn.Parameter`) are such leaves.
 #
 # Take $\hat y = w x + b$ and the squared error $L = (\hat y - y)^2$ with $x = 2$, $y = 1$,
 # $w = 3$, $b = 0.5$. Then $\hat y = 6.5$, and the chain rule gives
@@ -404,8 +406,8 @@ check_value(
 # $y = f(x)$ with many elements, the full derivative is the Jacobian matrix
 # $J_{ij} = \partial y_i / \partial x_j$, and autograd never builds it. Instead
 # `y.backward(v)` takes a tensor $v$ of $y$'s shape (the gradient of some later scalar
-# with respect to $y$, often called `grad_output`) and stores the **vector-Jacobian
-# product** in `x.grad`:
+# with respect to $y$, often called `grad_output`) and adds the **vector-Jacobian
+# product** into `x.grad`:
 #
 # $$
 # x.\text{grad}_j = \sum_i v_i \frac{\partial y_i}{\partial x_j} = (v^\top J)_j .
