@@ -34,6 +34,15 @@ AUTOGRAD_FORBID = [
     "torch.func.jacrev",
     "torch.func.jacfwd",
 ]
+# The course's own references, which an answer may not call either.
+REFERENCES = [
+    "autograder.backprop_cases.autograd_input_grad",
+    "autograder.backprop_cases.reference_snapshots",
+    "autograder.backprop_cases.explicit_vjp",
+    "autograder.backprop_cases.central_difference",
+    "autograder.backprop_cases.autograd_two_layer_grads",
+]
+AUTOGRAD_FORBID += REFERENCES
 
 
 # --- gradients of losses with respect to their input ------------------------------------

@@ -80,6 +80,7 @@ print("after backward:  w.grad =", w.grad, " b.grad =", b.grad)
 def show_graph(node, depth=0):
     """Print the graph of grad_fn nodes that ends in ``node``."""
     if node is None:
+        print("    " * depth + "None  (an input that needs no gradient)")
         return
     name = type(node).__name__
     if hasattr(node, "variable"):
@@ -289,8 +290,18 @@ def gradient_snapshots(model, input, target):
 
 # %% tests="gradient_snapshots" points=3
 # Public checks: fresh models from fixed seeds. Silence means they passed.
-from autograder.backprop_cases import reference_snapshots, snapshot_mistakes, snapshot_model
-from autograder.checks import check_value, fresh_seed
+from autograder.backprop_cases import (
+    REFERENCES,
+    reference_snapshots,
+    snapshot_mistakes,
+    snapshot_model,
+)
+from autograder.checks import CheckFailed, check_value, fresh_seed
+from autograder.forbid import forbid_calls
+
+_problem = forbid_calls(gradient_snapshots, REFERENCES)
+if _problem:
+    raise CheckFailed(f"gradient_snapshots {_problem}")
 
 
 def _run_snapshots(seed, primed, public=True):
@@ -454,7 +465,7 @@ import torch
 from autograder import backprop_cases
 from autograder.checks import check_function
 
-_forbid = [
+_forbid = backprop_cases.REFERENCES + [
     "torch.autograd.functional.jacobian",
     "torch.autograd.functional.vjp",
     "torch.func.vjp",
