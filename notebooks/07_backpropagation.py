@@ -577,7 +577,15 @@ print("MSE, reduction='none', grad_output (1, 1, 0.5):", z.grad)
 # Autograd is not allowed here: no `.backward`, `torch.autograd`, `torch.func`, and no
 # reading of `.grad`. The checks compare with autograd in float64 (relative tolerance
 # $10^{-6}$), for every reduction, on the worked examples and random inputs; the L1 inputs
-# include ties $x_i = y_i$.
+# include ties $x_i = y_i$. They recognise a wrong reduction, an ignored `grad_output`,
+# $\operatorname{sign}(0)$ taken as $1$, a forgotten factor $2$, a flipped sign, a forgotten
+# softmax, and the BCE gradient taken with respect to $\sigma(x)$ instead of $x$.
+
+
+# %% [markdown]
+# ### Exercise 5: `l1_loss_grad` (2 points)
+#
+# Remember PyTorch's $\operatorname{sign}(0) = 0$ at a tie (`torch.sign` does this).
 
 
 # %% answer="l1_loss_grad"
@@ -641,6 +649,10 @@ check_function(
 ### END HIDDEN TESTS
 
 
+# %% [markdown]
+# ### Exercise 6: `mse_loss_grad` (2 points)
+
+
 # %% answer="mse_loss_grad"
 def mse_loss_grad(input, target, reduction="mean", grad_output=None):
     ### BEGIN SOLUTION
@@ -693,6 +705,12 @@ check_function(
     forbid=backprop_cases.AUTOGRAD_FORBID,
 )
 ### END HIDDEN TESTS
+
+
+# %% [markdown]
+# ### Exercise 7: `cross_entropy_grad` (3 points)
+#
+# Subtracting the largest logit before `exp` keeps the softmax finite.
 
 
 # %% answer="cross_entropy_grad"
@@ -771,6 +789,10 @@ check_function(
     forbid=backprop_cases.AUTOGRAD_FORBID,
 )
 ### END HIDDEN TESTS
+
+
+# %% [markdown]
+# ### Exercise 8: `bce_with_logits_grad` (2 points)
 
 
 # %% answer="bce_with_logits_grad"
