@@ -199,6 +199,11 @@ def single_mistakes() -> dict:
     def blank_zero(log_probs, target, blank=0):
         return torch_ctc_single(log_probs, target, 0) if blank != 0 else None
 
+    def underflow(log_probs, target, blank=0):
+        # exp(-746) is 0 in float64: a product of probabilities that small underflows
+        loss = torch_ctc_single(log_probs, target, blank)
+        return torch.full_like(loss, math.inf) if math.isfinite(loss) and loss > 745 else None
+
     return {
         "the probability p(target) instead of -log p(target)": lambda *a, **k: torch.exp(
             -torch_ctc_single(*a, **k)
@@ -214,6 +219,7 @@ def single_mistakes() -> dict:
             end_in_blank_only
         ),
         "the blank taken as class 0 instead of the `blank` argument": blank_zero,
+        "probabilities multiplied outside log space, so p(target) underflowed to 0": underflow,
     }
 
 

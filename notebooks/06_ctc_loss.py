@@ -123,7 +123,8 @@ print("F.ctc_loss:", loss, "   ln(27/5) =", math.log(27 / 5))
 
 # %% [markdown]
 # `F.ctc_loss` does not normalise its input. Give it raw scores instead of
-# log-probabilities and it returns a number without complaint, but a wrong one:
+# log-probabilities and it returns a number without complaint, but a wrong one (here even a
+# negative "loss"):
 
 # %%
 scores = torch.tensor([[[2.0, 0.5, -1.0]], [[0.0, 1.0, 3.0]], [[1.0, 1.0, 1.0]]])
@@ -296,9 +297,10 @@ check_function(
 # that collapse to `a` counted for `aa`.
 
 # %% answer="alignments_by_hand"
+# Define alignments_ab (a list of str), loss_ab and loss_aa (two floats).
 ### BEGIN SOLUTION
 alignments_ab = ["-ab", "a-b", "aab", "ab-", "abb"]
-# -ab        a-b        aab        ab-        abb
+#      -ab               a-b               aab               ab-               abb
 p_ab = 0.5 * 0.3 * 0.3 + 0.4 * 0.3 * 0.3 + 0.4 * 0.3 * 0.3 + 0.4 * 0.4 * 0.6 + 0.4 * 0.4 * 0.3
 loss_ab = -math.log(p_ab)
 loss_aa = -math.log(0.4 * 0.3 * 0.1)  # only a-a: a blank must separate the two a's
@@ -502,8 +504,9 @@ check_function(
 #
 # ### Worked example
 #
-# Two sequences, the second with only 2 of the 4 frames and a target `aa` that needs 3: its
-# loss is infinite unless `zero_infinity` is set. The padded and the concatenated targets
+# Two sequences over the classes $(-, a, b)$: the first emits `abb` from 4 frames, the
+# second has only 2 of the 4 frames and a target `aa` that needs 3, so its loss is infinite
+# unless `zero_infinity` is set. The padded and the concatenated targets
 # give the same result.
 
 # %%
