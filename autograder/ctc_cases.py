@@ -72,7 +72,7 @@ def _feasible_labels(gen, frames: int, classes: int, blank: int, high: int) -> t
 def _infeasible_labels(gen, frames: int, classes: int, blank: int) -> torch.Tensor:
     """A target that ``frames`` frames cannot emit: too long, or too many repeats."""
     if frames >= 2 and _int(gen, 0, 1):
-        repeats = frames // 2 + 1  # needs 2 * repeats - 1 > frames frames
+        repeats = (frames + 1) // 2 + 1  # needs 2 * repeats - 1 > frames frames
         label = _labels(gen, 1, classes, blank)
         return label.repeat(repeats)
     return _labels(gen, frames + _int(gen, 1, 2), classes, blank)
@@ -168,10 +168,10 @@ def single_cases(seed: int | None = None, *, draws: int = 8) -> list[Case]:
         blank = _int(gen, 0, C - 1)
         dtype = torch.float32 if i == 0 else torch.float64
         if i % 4 == 3:
-            target = _infeasible_labels(gen, T, C, blank)
+            what, target = "random, infeasible", _infeasible_labels(gen, T, C, blank)
         else:
-            target = _feasible_labels(gen, T, C, blank, high=5)
-        add("random", _log_probs(gen, (T, C), _int(gen, 1, 3), dtype), target, blank)
+            what, target = "random", _feasible_labels(gen, T, C, blank, high=5)
+        add(what, _log_probs(gen, (T, C), _int(gen, 1, 3), dtype), target, blank)
     return cases
 
 
