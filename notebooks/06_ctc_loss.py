@@ -379,7 +379,10 @@ check_value(
 # blank and $p(y \mid x) = \alpha_T(0)$, the probability of blanks on every frame.
 #
 # That is $T \cdot (2S+1)$ numbers, each from at most three others, instead of a sum over
-# exponentially many paths.
+# exponentially many paths. Training also needs the gradient: PyTorch gets it from a
+# mirror-image *backward* recursion ($\beta$, from the last frame to the first), while an
+# implementation built from differentiable tensor operations, like yours below, gets it from
+# autograd.
 #
 # ### Why log space
 #
@@ -499,6 +502,8 @@ check_function(
 #   plain mean: it first divides each loss by its target length (clamped to at least 1, so an
 #   empty target divides by 1), then averages over the batch. This makes long and short
 #   transcripts count alike per label.
+# * `nn.CTCLoss(blank=0, reduction="mean", zero_infinity=False)` is the same loss as a
+#   module; its forward takes the four tensors.
 # * `zero_infinity=True` replaces infinite losses (targets their input is too short for)
 #   by 0, so one bad sample in a batch cannot make the loss, and the gradients, infinite.
 #
