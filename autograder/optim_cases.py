@@ -508,6 +508,12 @@ def check_optimizer(
                     f"  expected ({_name(reference)}): {describe(want['param'])}\n"
                     f"  got:      {describe(got)}\n  (tolerance: rtol={rtol:g}, atol={atol:g})"
                 )
+                if _tiny_difference(got, want["param"]):
+                    message += (
+                        "\n  The difference is tiny but real: is a float32 number hiding in your "
+                        "computation? (torch.tensor(0.5) and torch.where(c, 0.5, 1.0) are float32; "
+                        "use Python numbers or tensors made with dtype=param.dtype.)"
+                    )
                 if _equal(got, before) and not _equal(want["param"], before):
                     message += (
                         "\n  Your function left `param` unchanged: update it in place "
@@ -529,6 +535,12 @@ def check_optimizer(
     if count == 0:
         raise CheckFailed(f"{kind}: no cases were given for {name} (a bug in the course).")
     _refuse_if_tampered(kind)
+
+
+def _tiny_difference(got: Any, want: torch.Tensor) -> bool:
+    if not isinstance(got, _Tensor) or got.shape != want.shape or got.dtype != want.dtype:
+        return False
+    return bool(torch.allclose(_detach(got), want, rtol=1e-6, atol=1e-8))
 
 
 def _matching_mistake(got, case, step, index, mistakes, rtol, atol) -> str | None:
@@ -1017,4 +1029,95 @@ def check_resume(student: Callable, seed: int | None, *, public: bool = True):
             atol=0,
             mistakes={"the state was not loaded: momentum restarted from zero": w_lost},
         )
+    _refuse_if_tampered(kind)
+
+
+# ------------------------------------------------------------------ learning-rate schedulers
+
+SCHEDULERS = {
+    "step_lr": "StepLR",
+    "exponential_lr": "ExponentialLR",
+    "cosine_annealing_lr": "CosineAnnealingLR",
+}
+
+
+def scheduler_lr(name: str, base_lr: float, epoch: int, **kwargs: Any) -> float:
+    """The learning rate ``torch.optim.lr_scheduler`` gives after ``epoch`` scheduler steps."""
+    cls = getattr(torch.optim.lr_scheduler, SCHEDULERS[name])
+    probe = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([probe], lr=base_lr)
+    scheduler = cls(optimizer, **kwargs)
+    for _ in range(epoch):
+        optimizer.step()  # no gradient: changes nothing, but keeps the call order torch expects
+        scheduler.step()
+    return float(scheduler.get_last_lr()[0])
+
+
+def scheduler_cases(name: str, seed: int | None = None) -> list:
+    """Cases ``(base_lr, epoch)`` with the scheduler's options, over a few periods."""
+    from .checks import Case
+
+    gen, seed = generator(seed)
+    cases = []
+    for _ in range(3):
+        base_lr = _log_uniform(gen, 1e-3, 1.0)
+        if name == "step_lr":
+            kwargs = {"step_size": int(torch.randint(1, 6, (), generator=gen))}
+            if _coin(gen):
+                kwargs["gamma"] = _uniform(gen, 0.1, 0.9)
+            last = 4 * kwargs["step_size"]
+        elif name == "exponential_lr":
+            kwargs = {"gamma": _uniform(gen, 0.5, 0.99)}
+            last = 12
+        else:
+            kwargs = {"T_max": int(torch.randint(2, 10, (), generator=gen))}
+            if _coin(gen):
+                kwargs["eta_min"] = base_lr * _uniform(gen, 0.01, 0.5)
+            last = 2 * kwargs["T_max"] + 2
+        for epoch in range(last + 1):
+            label = f"base_lr={base_lr:.4g}, epoch {epoch}, {kwargs}, seed {seed}"
+            cases.append(Case(label, (base_lr, epoch), kwargs))
+    return cases
+
+
+# ------------------------------------------------------------------ L-BFGS and its closure
+
+
+def rosenbrock_value(xy: torch.Tensor) -> torch.Tensor:
+    """Rosenbrock's function (a=1, b=100), with its minimum 0 at (1, 1)."""
+    x, y = xy[0], xy[1]
+    return (1 - x) ** 2 + 100 * (y - x**2) ** 2
+
+
+def rosenbrock_gradient(xy: torch.Tensor) -> torch.Tensor:
+    """Its gradient, worked out by hand."""
+    x, y = xy[0], xy[1]
+    return torch.stack([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
+
+
+def check_closure(make_closure: Callable, seed: int | None, *, public: bool = True) -> None:
+    """``make_closure(optimizer, xy)`` returns a closure that clears the gradient, computes
+    Rosenbrock's function at ``xy``, backpropagates and returns the loss."""
+    kind = "Public check" if public else "Hidden check"
+    _refuse_if_tampered(kind)
+    gen, seed = generator(seed)
+    for _ in range(3):
+        point = 2 * torch.randn(2, generator=gen, dtype=_float64)
+        label = f"xy = {describe(point)}, seed {seed}"
+        xy = _leaf(point)
+        optimizer = torch.optim.LBFGS([xy])
+        closure = _call(kind, make_closure, label, optimizer, xy)
+        if not callable(closure):
+            raise CheckFailed(f"{kind} '{label}' failed: return the closure (a function)")
+        xy.grad = torch.full_like(xy, 123.0)  # left over from an earlier step
+        true_grad = rosenbrock_gradient(point)
+        for call, stale in (("first", 123.0 + true_grad), ("second", 123.0 + 2 * true_grad)):
+            loss = _call(kind, closure, label)
+            what = f"the {call} call of your closure"
+            _expect(kind, label, f"{what}: the loss it returns", loss, rosenbrock_value(point))
+            grad = xy.grad
+            if grad is None:
+                raise CheckFailed(f"{kind} '{label}' failed: {what} left xy.grad empty")
+            forgot = {"the old gradient was not cleared first (zero_grad)": stale}
+            _expect(kind, label, f"{what}: xy.grad", _detach(grad), true_grad, mistakes=forgot)
     _refuse_if_tampered(kind)
