@@ -1059,11 +1059,11 @@ def scheduler_cases(name: str, seed: int | None = None) -> list:
 
     gen, seed = generator(seed)
     cases = []
-    for _ in range(3):
+    for draw in range(3):  # the first draw leaves the optional argument at its default
         base_lr = _log_uniform(gen, 1e-3, 1.0)
         if name == "step_lr":
             kwargs = {"step_size": int(torch.randint(1, 6, (), generator=gen))}
-            if _coin(gen):
+            if draw > 0:
                 kwargs["gamma"] = _uniform(gen, 0.1, 0.9)
             last = 4 * kwargs["step_size"]
         elif name == "exponential_lr":
@@ -1071,7 +1071,7 @@ def scheduler_cases(name: str, seed: int | None = None) -> list:
             last = 12
         else:
             kwargs = {"T_max": int(torch.randint(2, 10, (), generator=gen))}
-            if _coin(gen):
+            if draw > 0:
                 kwargs["eta_min"] = base_lr * _uniform(gen, 0.01, 0.5)
             last = 2 * kwargs["T_max"] + 2
         for epoch in range(last + 1):

@@ -210,6 +210,23 @@ check_value(
 )
 
 # %% [markdown]
+# With your two answers, the threshold on a plot: below `lr_limit` the path shrinks (and
+# alternates in sign above `lr_fastest`), at `lr_limit` it bounces between $+2$ and $-2$ for
+# ever, and above it grows.
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 3.5))
+for lr in (0.5 * lr_fastest, lr_fastest, 0.9 * lr_limit, lr_limit, 1.1 * lr_limit):
+    ax.plot(gd_path(2.0, lr, 12), marker=".", label=f"lr = {lr:.4g}")
+ax.axhline(0, color="gray", lw=0.8)
+ax.set_ylim(-6, 6)
+ax.set_xlabel("step t")
+ax.set_ylabel("x_t")
+ax.set_title("gradient descent on y = 4x² around the threshold")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
 # ## The optimizer API
 #
 # An optimizer is built from the parameters it updates and its hyper-parameters. Its main
