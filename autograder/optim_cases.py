@@ -20,7 +20,7 @@ import contextlib
 import io
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -255,12 +255,11 @@ def _hyper_sets(name: str, gen: torch.Generator) -> list[tuple[str, dict]]:
             ),
         ]
     if name in ("adam", "adamw"):
-        decay = (0.05, 0.5) if name == "adamw" else (0.05, 0.5)
         return [
             ("defaults", {}),
             ("lr and betas", {"lr": lr(), "betas": _betas(gen)}),
             ("a large eps", {"lr": lr(), "eps": lu(0.05, 0.5)}),
-            ("weight decay", {"lr": lr(), "weight_decay": u(*decay)}),
+            ("weight decay", {"lr": lr(), "weight_decay": u(0.05, 0.5)}),
             ("amsgrad", {"lr": lr(), "betas": (u(0.5, 0.9), u(0.3, 0.7)), "amsgrad": True}),
             ("maximize", {"lr": lr(), "maximize": True}),
             (
@@ -269,7 +268,7 @@ def _hyper_sets(name: str, gen: torch.Generator) -> list[tuple[str, dict]]:
                     "lr": lr(),
                     "betas": _betas(gen),
                     "eps": lu(1e-3, 0.5),
-                    "weight_decay": u(*decay),
+                    "weight_decay": u(0.05, 0.5),
                     "amsgrad": True,
                     "maximize": coin(),
                 },
@@ -780,7 +779,6 @@ class _Inputs:
     x: torch.Tensor
     y: torch.Tensor
     w: torch.Tensor
-    hyper: dict = field(default_factory=dict)
 
     def loss_grad(self, w: torch.Tensor) -> torch.Tensor:
         """The gradient worked out by hand: 2/n X^T (X w - y)."""
