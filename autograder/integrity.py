@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import io
 import math
+import os
 import sys
 from types import ModuleType
 
@@ -97,6 +98,27 @@ def watch(module: ModuleType) -> None:
     _EXTRA[module.__name__] = (module, _module_items(module))
 
 
+_TORCH_DIR = os.path.dirname(torch.__file__) + os.sep
+_LAZY_DUNDERS = {"__slotnames__"}  # cached on classes by pickling
+
+
+def _torch_wrapper(new: object, old: object) -> bool:
+    """Whether torch itself wrapped ``old`` on first use (optimizer steps, dynamo's seeds)."""
+    code = _getattr(new, "__code__", None)
+    return code is not None and code.co_filename.startswith(_TORCH_DIR) and _wraps(new, old)
+
+
+def _same(items: dict, key: str, current: dict) -> bool:
+    if key not in current:
+        return False
+    if current[key] is items[key]:
+        return True
+    if _torch_wrapper(current[key], items[key]):
+        items[key] = current[key]
+        return True
+    return False
+
+
 def verify(restore: bool = True) -> list[str]:
     """Names of watched objects that were replaced or removed; restore them when asked."""
     changed: list[str] = []
@@ -107,24 +129,24 @@ def verify(restore: bool = True) -> list[str]:
                 sys.modules[name] = module
     for name, (module, items) in {**_SNAPSHOT["modules"], **_EXTRA}.items():
         current = vars(module)
-        for key, value in items.items():
-            if key not in current or current[key] is not value:
+        for key, value in list(items.items()):
+            if not _same(items, key, current):
                 changed.append(f"{name}.{key}")
                 if restore:
                     _setattr(module, key, value)
     for name, (cls, items) in _SNAPSHOT["classes"].items():
         current = vars(cls)
-        for key, value in items.items():
+        for key, value in list(items.items()):
             if key == "__dict__" or key == "__weakref__":
                 continue
-            if key not in current or current[key] is not value:
+            if not _same(items, key, current):
                 changed.append(f"{name}.{key}")
                 if restore:
                     try:
                         _setattr(cls, key, value)
                     except (AttributeError, TypeError):
                         pass
-        for key in set(current) - set(items):
+        for key in set(current) - set(items) - _LAZY_DUNDERS:
             if key.startswith("__") and key.endswith("__"):
                 changed.append(f"{name}.{key}")
                 if restore:

@@ -168,6 +168,8 @@ class GateResult:
     baseline: dict[str, float]  # fraction of each answer's points the solution earns
     errors: list[str]  # cells of the unmutated notebook that raised
     seconds: float  # time to execute the unmutated notebook once
+    first_image: int | None  # index of the first cell that showed an image
+    first_answer: int | None  # index of the first answer cell
 
 
 def run_gate(path: Path, timeout: int = 300) -> GateResult:
@@ -228,4 +230,11 @@ def run_gate(path: Path, timeout: int = 300) -> GateResult:
                 for i in span:  # restore the correct state for the next mutant
                     if nb.cells[i].cell_type == "code":
                         client.execute_cell(copy.deepcopy(nb.cells[i]), i)
-    return GateResult(outcomes, baseline, errors, seconds)
+    images = [
+        i
+        for i, cell in enumerate(nb.cells)
+        if any("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
+    ]
+    first_image = images[0] if images else None
+    first_answer = min(answers.values()) if answers else None
+    return GateResult(outcomes, baseline, errors, seconds, first_image, first_answer)

@@ -177,3 +177,34 @@ def test_patching_the_checking_library_is_noticed():
         assert "autograder.checks.compare" in integrity.verify()
     finally:
         checks.compare = original
+
+
+def test_torch_patching_itself_on_first_use_is_not_tampering():
+    import io
+
+    import autograder.checks  # noqa: F401  (takes the snapshot before torch.optim is used)
+
+    param = torch.nn.Parameter(torch.ones(2))
+    optimizer = torch.optim.Adam([param])
+    param.sum().backward()
+    optimizer.step()
+    torch.manual_seed(0)
+    torch.save(optimizer.state_dict(), io.BytesIO())
+    assert integrity.verify() == []
+
+
+def test_a_student_wrapper_made_with_functools_wraps_is_tampering():
+    import functools
+
+    original = torch.allclose
+
+    @functools.wraps(original)
+    def lying(*args, **kwargs):
+        return True
+
+    try:
+        torch.allclose = lying
+        assert "torch.allclose" in integrity.verify()
+        assert torch.allclose is original
+    finally:
+        torch.allclose = original

@@ -45,6 +45,16 @@ def test_every_answer_loses_points_when_slightly_wrong(gate, topic):
     assert {o.mutant.answer for o in result.outcomes} == set(result.baseline)
 
 
+def test_a_plot_comes_before_the_first_exercise(gate, topic):
+    """ "Run All" on a fresh release stops at the first stub, so a picture must come first."""
+    result = gate(topic)
+    assert result.first_image is not None, "the notebook shows no plot"
+    assert result.first_answer is None or result.first_image < result.first_answer, (
+        f"the first plot (cell {result.first_image + 1}) comes after the first answer cell "
+        f"(cell {result.first_answer + 1})"
+    )
+
+
 @pytest.mark.parametrize("kind", ["release", "source"])
 def test_nbgrader_scores_release_zero_and_solutions_full(topic, kind, workdir, timings):
     notebook = (course.release_notebook if kind == "release" else course.source_notebook)(topic)
