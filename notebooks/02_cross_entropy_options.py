@@ -574,6 +574,16 @@ import torch.nn.functional as F
 from autograder.ce_cases import prob_cases, soft_ce_mistakes
 from autograder.checks import check_function
 
+SOFT_FORBID = [
+    "torch.nn.functional.cross_entropy",
+    "torch.nn.CrossEntropyLoss",
+    "torch.nn.functional.nll_loss",
+    "torch.nn.NLLLoss",
+    "torch.nn.functional.log_softmax",
+    "torch.log_softmax",
+    "torch.nn.LogSoftmax",
+    "torch.logsumexp",
+]
 _mistakes = soft_ce_mistakes()
 check_function(
     soft_cross_entropy,
@@ -581,7 +591,7 @@ check_function(
     prob_cases(seed=25),
     name="soft_cross_entropy",
     mistakes=_mistakes,
-    forbid=CE_FORBID,
+    forbid=SOFT_FORBID,
 )
 ### BEGIN HIDDEN TESTS
 check_function(
@@ -591,7 +601,7 @@ check_function(
     name="soft_cross_entropy",
     public=False,
     mistakes=_mistakes,
-    forbid=CE_FORBID,
+    forbid=SOFT_FORBID,
 )
 ### END HIDDEN TESTS
 
