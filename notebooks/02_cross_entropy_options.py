@@ -28,6 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 torch.set_printoptions(precision=4)
+torch.set_num_threads(1)  # the tensors here are tiny: one thread is fastest
 
 # %% [markdown]
 # ## CrossEntropyLoss = LogSoftmax + NLLLoss
