@@ -172,7 +172,7 @@ ax.set_xlabel("margin x₁ - x₀ (target class 1)")
 ax.set_ylabel("cross-entropy")
 ax.set_ylim(0, 3)
 ax.legend()
-ax.set_title("Label smoothing keeps the loss from rewarding endless confidence")
+ax.set_title("Label smoothing: the loss has a minimum")
 plt.show()
 
 # %% [markdown]
@@ -258,8 +258,8 @@ check_function(
 # %% [markdown]
 # ## Exercise 2: a weighted mean by hand (1 point)
 #
-# Two samples with logits $(2, 0)$ and $(0, 1)$, targets $0$ and $1$, class weights
-# `weight = [1, 3]`. Compute the value of
+# Three samples with logits $(2, 0)$, $(0, 1)$ and $(1, 1)$, targets $0$, $1$ and $1$, class
+# weights `weight = [1, 3]`. Compute the value of
 # `F.cross_entropy(logits, target, weight=weight)` (`reduction="mean"`) with the `math`
 # module only, and store it in `weighted_mean` as a Python `float`.
 #
@@ -270,7 +270,8 @@ check_function(
 ### BEGIN SOLUTION
 _l0 = -2.0 + math.log(math.exp(2.0) + math.exp(0.0))
 _l1 = -1.0 + math.log(math.exp(0.0) + math.exp(1.0))
-weighted_mean = (1 * _l0 + 3 * _l1) / (1 + 3)
+_l2 = -1.0 + math.log(math.exp(1.0) + math.exp(1.0))
+weighted_mean = (1 * _l0 + 3 * _l1 + 3 * _l2) / (1 + 3 + 3)
 ### END SOLUTION
 
 # %% tests="weighted_mean" points=1
@@ -280,21 +281,20 @@ import torch.nn.functional as F
 
 from autograder.checks import check_value
 
-_x = torch.tensor([[2.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
-_t = torch.tensor([0, 1])
+_x = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
+_t = torch.tensor([0, 1, 1])
 _w = torch.tensor([1.0, 3.0], dtype=torch.float64)
 _sum = F.cross_entropy(_x, _t, weight=_w, reduction="sum").item()
-_plain = F.cross_entropy(_x, _t).item()
 check_value(
-    "weighted mean cross-entropy of logits (2, 0), (0, 1), targets 0, 1, weight [1, 3]",
+    "weighted mean cross-entropy of logits (2, 0), (0, 1), (1, 1), targets 0, 1, 1, weight [1, 3]",
     weighted_mean,
     F.cross_entropy(_x, _t, weight=_w).item(),
     rtol=1e-4,
     mistakes={
-        "divided by N = 2 instead of by the targets' weights 1 + 3": _sum / 2,
+        "divided by N = 3 instead of by the targets' weights 1 + 3 + 3": _sum / 3,
+        "divided by the sum of the class weights 1 + 3 instead of the targets' weights": _sum / 4,
         "the weighted sum, not divided at all": _sum,
-        "the unweighted mean (weight forgotten)": _plain,
-        "divided by the sum of all class weights times N": _sum / 8,
+        "the unweighted mean (weight forgotten)": F.cross_entropy(_x, _t).item(),
     },
 )
 

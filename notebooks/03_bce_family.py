@@ -282,11 +282,14 @@ from autograder.checks import check_value
 
 
 def _first_broken(dtype):
-    xs = torch.arange(0, 200, dtype=dtype)
-    zeros = torch.zeros_like(xs)
-    naive = F.binary_cross_entropy(torch.sigmoid(xs), zeros, reduction="none")
-    stable = F.binary_cross_entropy_with_logits(xs, zeros, reduction="none")
-    return int(xs[(naive - stable).abs() > 0.01 * stable][0])
+    zero = torch.zeros(1, dtype=dtype)
+    for k in range(200):  # the integers in turn, as the exercise says
+        xk = torch.tensor([float(k)], dtype=dtype)
+        naive = F.binary_cross_entropy(torch.sigmoid(xk), zero).item()
+        stable = F.binary_cross_entropy_with_logits(xk, zero).item()
+        if abs(naive - stable) > 0.01 * stable:
+            return k
+    return None
 
 
 _x30 = torch.tensor([30.0])
@@ -348,8 +351,9 @@ print("max(-x, 0) + log1p(...) :", torch.clamp(-big, min=0) + torch.log1p(torch.
 # `nn.LogSigmoid`, `torch.logaddexp`: write the stable form yourself.
 #
 # The checks try logits of standard deviation 3, 30 and 1000, a batch of one, soft targets,
-# `weight` and `pos_weight` of shapes `(C,)` and `(1,)` (alone and together), float32 and
-# float64, every reduction, and the 4 × 2 example with `pos_weight = 3`.
+# `weight` of shapes `(C,)`, `(1,)` and the input's, `pos_weight` of shapes `(C,)` and
+# `(1,)` (alone and together), float32 and float64, every reduction, and the 4 × 2 example
+# with `pos_weight = 3`.
 
 
 # %% answer="bce_with_logits"
