@@ -257,6 +257,11 @@ check_function(
 #   stable one by more than 1 % of the stable one (an `int`). Try the integers in turn.
 #
 # Before you run anything: what do you expect for `naive_at_30`?
+#
+# For $y = 1$ the same thing happens on the other side, but much later: floats are dense
+# near $0$ and sparse near $1$, so $\sigma(x)$ for $x \ll 0$ keeps its digits until
+# $e^{-x}$ overflows (about $x = -89$ in float32); from there the naive loss is stuck at
+# $100$ while the true loss is about $|x|$.
 
 # %% answer="broken_naive"
 ### BEGIN SOLUTION
