@@ -80,22 +80,31 @@ def _has_contents(cell) -> bool:
     return True
 
 
+_LIBRARIES = {"torch", "numpy", "math", "autograder", "functools", "builtins"}
+
+
+def _reachable_functions(func: Callable) -> list[Callable]:
+    """``func`` and the plain functions it reaches through globals or closures (helpers)."""
+    found = [func]
+    for obj in _referenced_objects(func):
+        library = (getattr(obj, "__module__", None) or "").split(".")[0] in _LIBRARIES
+        if inspect.isfunction(obj) and not library and all(obj is not f for f in found):
+            found.append(obj)
+    return found
+
+
 def forbid_calls(func: Callable, forbidden: Iterable[str]) -> str | None:
-    """What ``func`` uses of ``forbidden`` (dotted torch names), in words; ``None`` if clean."""
+    """What ``func`` (or a helper it calls) uses of ``forbidden``, in words; ``None`` if clean."""
     forbidden = tuple(forbidden)
-    tree = _source_tree(func)
-    if tree is not None:
-        hits = _names_in_source(tree, forbidden)
+    advice = "Write the computation yourself from tensor operations."
+    for fn in _reachable_functions(func):
+        where = "" if fn is func else f" (through your helper {fn.__name__})"
+        tree = _source_tree(fn)
+        hits = _names_in_source(tree, forbidden) if tree is not None else []
         if hits:
-            return (
-                f"uses {hits[0]}, the function it should implement by hand. "
-                "Write the computation yourself from tensor operations."
-            )
+            return f"uses {hits[0]}{where}, the function it should implement by hand. {advice}"
     objects = {id(o): name for name in forbidden if (o := resolve(name)) is not None}
     for obj in _referenced_objects(func):
         if id(obj) in objects:
-            return (
-                f"reaches {objects[id(obj)]} under another name. "
-                "Write the computation yourself from tensor operations."
-            )
+            return f"reaches {objects[id(obj)]} under another name. {advice}"
     return None

@@ -208,3 +208,16 @@ def test_a_student_wrapper_made_with_functools_wraps_is_tampering():
         assert torch.allclose is original
     finally:
         torch.allclose = original
+
+
+def _helper_that_cheats(input, target, reduction):
+    return F.l1_loss(input, target, reduction=reduction)
+
+
+def calls_a_helper(input, target, reduction="mean"):
+    return _helper_that_cheats(input, target, reduction)
+
+
+def test_a_forbidden_call_inside_a_helper_is_refused():
+    problem = forbid_calls(calls_a_helper, L1)
+    assert problem is not None and "_helper_that_cheats" in problem
