@@ -55,6 +55,9 @@ def workdir(tmp_path_factory) -> Path:
 
 
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+# Tests run two kernels at once on two cores: one thread each avoids oversubscription,
+# which makes small torch operations tens of times slower. Kernels inherit this.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def pytest_collection_modifyitems(config, items):
