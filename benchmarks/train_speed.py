@@ -8,8 +8,10 @@
 
 It also measures the compute-only rate, forward + backward + step on one batch already
 on the device, normalised, with no data handling at all: the most any loop could reach.
-On CUDA it times a 50,000-image epoch of the course's loop. All loops train the same
-network (the study notes', no ReLU) with SGD, on generated data in CIFAR10's format.
+On CUDA it times a 50,000-image epoch of the course's loop. The loops run in several
+interleaved rounds and each is judged by its best round (other programs slow some down).
+All loops train the same network (the study notes', no ReLU) with SGD, on generated data
+in CIFAR10's format.
 
     python benchmarks/train_speed.py [--repeats 3] [--device cpu|cuda]
 """
@@ -114,7 +116,9 @@ def load() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--repeats", type=int, default=3, help="rounds; the median is shown")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="rounds; the best and the median are shown"
+    )
     parser.add_argument(
         "--batch-size",
         type=int,
@@ -125,19 +129,19 @@ def main(argv: list[str] | None = None) -> int:
         "--notes-images",
         type=int,
         default=None,
-        help="images timed for the batch-1 loop (default 600 CPU, 3000 CUDA)",
+        help="images timed for the batch-1 loop (default 400 CPU, 3000 CUDA)",
     )
     parser.add_argument(
         "--tutorial-images",
         type=int,
         default=None,
-        help="images timed for the batch-4 loop (default 1200 CPU, 8000 CUDA)",
+        help="images timed for the batch-4 loop (default 800 CPU, 8000 CUDA)",
     )
     parser.add_argument(
         "--images",
         type=int,
         default=None,
-        help="images timed for the course loop and compute-only (default 5120 CPU, 50000 CUDA)",
+        help="images timed for the course loop and compute-only (default 2560 CPU, 50000 CUDA)",
     )
     parser.add_argument(
         "--workers",
@@ -151,9 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     if cuda:
         torch.backends.cudnn.benchmark = True
     batch_size = args.batch_size or (512 if cuda else 128)
-    notes_n = args.notes_images or (3000 if cuda else 600)
-    tutorial_n = args.tutorial_images or (8000 if cuda else 1200)
-    course_n = args.images or (50000 if cuda else 5120)
+    notes_n = args.notes_images or (3000 if cuda else 400)
+    tutorial_n = args.tutorial_images or (8000 if cuda else 800)
+    course_n = args.images or (50000 if cuda else 2560)
 
     n_train = 50000 if cuda else max(10000, course_n)
     root = cifar_data.ensure_generated(n_train, 100)
@@ -210,13 +214,15 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     print()
-    print(f"{'loop':<58} {'images/s (median)':>18}   all rounds")
-    median = {}
+    # Other programs on the machine slow some rounds down: like timeit, judge each loop by
+    # its best round, and show the median and every round so the noise is visible.
+    print(f"{'loop':<58} {'best':>7} {'median':>7}   all rounds (images/s)")
+    best = {}
     for name, values in rates.items():
-        median[name] = statistics.median(values)
+        best[name] = max(values)
         rounds = " ".join(f"{v:.0f}" for v in values)
-        print(f"{name:<58} {median[name]:>18.0f}   {rounds}")
-    notes_rate, _, course_rate, compute = median.values()
+        print(f"{name:<58} {best[name]:>7.0f} {statistics.median(values):>7.0f}   {rounds}")
+    notes_rate, _, course_rate, compute = best.values()
     speedup, fraction = course_rate / notes_rate, course_rate / compute
     print()
     print(f"course loop / notes loop:   {speedup:6.1f}x")
