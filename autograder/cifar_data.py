@@ -374,10 +374,15 @@ def load_cifar10(
             return train, test, False
         except RuntimeError:
             pass
-        if source == "real" or online():
+        if source == "real":
             train = CIFAR10(str(REAL_ROOT), train=True, download=True)
-            test = CIFAR10(str(REAL_ROOT), train=False, download=True)
-            return train, test, False
+            return train, CIFAR10(str(REAL_ROOT), train=False, download=True), False
+        if online():
+            try:
+                train = CIFAR10(str(REAL_ROOT), train=True, download=True)
+                return train, CIFAR10(str(REAL_ROOT), train=False, download=True), False
+            except Exception as error:  # a proxy, a full disk, a server that is down
+                print(f"downloading CIFAR10 failed: {type(error).__name__}: {error}")
     root = ensure_generated(n_train, n_test, seed)
     print(BANNER)
     print(f"generated data: {n_train} training and {n_test} test images in {root}")
