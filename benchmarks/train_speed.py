@@ -149,7 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="DataLoader workers for loops 1 and 2 (the tutorial uses 2)",
     )
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     cuda = device.type == "cuda"
     if cuda:
