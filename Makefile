@@ -22,6 +22,7 @@ help:
 	@echo "make instructor  JupyterLab on the course directory, with nbgrader's formgrader"
 	@echo "make build  regenerate source/ and release/ from notebooks/"
 	@echo "make lint   ruff check and format check"
+	@echo "make bench-train   images/s of the CIFAR10 training loop, fed three ways"
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +55,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix autograder notebooks tests
 	$(BIN)/ruff format autograder notebooks tests
+
+# images/s of the training loop fed three ways (CPU, or CUDA when present); BENCH_ARGS=--help
+bench-train: $(STAMP)
+	$(BIN)/python benchmarks/train_speed.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .pytest_cache .ruff_cache gradebook.db artifacts
