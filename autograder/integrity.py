@@ -9,7 +9,6 @@ names it, so a check can refuse to award points.
 from __future__ import annotations
 
 import builtins
-import io
 import math
 import os
 import sys
@@ -166,33 +165,3 @@ def _wraps(new: object, old: object) -> bool:
         if new is old:
             return True
     return False
-
-
-def settle_torch_optim() -> None:
-    """Let torch.optim patch itself, then take its wrappers as the originals.
-
-    The first optimizer built wraps its class's ``step``, and importing ``torch._dynamo``
-    (which ``step`` does) wraps ``torch.manual_seed``, and pickling caches
-    ``__slotnames__`` on the tensor classes: torch's own doing, not a student's.
-    A topic that uses optimizers calls this at import, before any notebook code runs.
-    Only a replacement that wraps the recorded object is accepted.
-    """
-    import torch._dynamo  # noqa: F401
-
-    probe = torch.nn.Parameter(torch.zeros(2, 2))
-    for value in list(vars(torch.optim).values()):
-        if isinstance(value, type) and issubclass(value, torch.optim.Optimizer):
-            try:
-                value([probe])
-            except Exception:
-                pass
-    # Pickling (torch.save of a state dict) caches ``__slotnames__`` on the tensor classes.
-    torch.save({"t": torch.zeros(1), "p": probe}, io.BytesIO())
-    for _, (owner, items) in [*_SNAPSHOT["modules"].items(), *_SNAPSHOT["classes"].items()]:
-        current = vars(owner)
-        for key, old in list(items.items()):
-            new = current.get(key, old)
-            if new is not old and _wraps(new, old):
-                items[key] = new
-        if "__slotnames__" in current and "__slotnames__" not in items:
-            items["__slotnames__"] = current["__slotnames__"]

@@ -25,7 +25,6 @@ from typing import Any
 
 import torch
 
-from . import integrity
 from .checks import (
     CheckFailed,
     _refuse_if_tampered,
@@ -35,8 +34,6 @@ from .checks import (
     generator,
 )
 from .forbid import forbid_calls
-
-integrity.settle_torch_optim()
 
 _float64 = torch.float64
 _clone = torch.Tensor.clone

@@ -450,32 +450,4 @@ def check_evaluate(student: Callable, *, seed: int | None = 0, public: bool = Tr
     _refuse_if_tampered(kind)
 
 
-def _accept_torch_lazy_patches() -> None:
-    """Let torch make, now, the replacements it makes lazily, and accept them as its own.
-
-    Creating the first optimizer imports ``torch._dynamo``, which replaces
-    ``torch.manual_seed`` by a wrapper of itself, and the first optimizer of each class
-    wraps its ``step`` (for the profiler). Done later, in the middle of a notebook, the
-    integrity snapshot would read them as patches made by student code, and every check
-    would refuse to run. Only a replacement whose ``__wrapped__`` is the recorded original
-    is accepted.
-    """
-    import torch._dynamo  # noqa: F401
-
-    for value in vars(torch.optim).values():
-        if _isinstance(value, type) and issubclass(value, torch.optim.Optimizer):
-            try:
-                value([nn.Parameter(torch.zeros(1, 1))], lr=0.1)
-            except Exception:
-                pass
-    snapshot = integrity._SNAPSHOT
-    for owner, items in [*snapshot["modules"].values(), *snapshot["classes"].values()]:
-        current = vars(owner)
-        for key, old in list(items.items()):
-            new = current.get(key)
-            if new is not old and getattr(new, "__wrapped__", None) is old:
-                items[key] = new
-
-
-_accept_torch_lazy_patches()
 integrity.watch(__import__(__name__, fromlist=["*"]))
