@@ -196,6 +196,10 @@ def grade_class(
     """Grade every submission not graded yet; return a summary dict."""
     from tqdm import tqdm
 
+    from .grader import _fast_gradebook, _quiet_nbgrader_logs
+
+    _quiet_nbgrader_logs()
+    _fast_gradebook()
     start = time.perf_counter()
     limits = limits or Limits()
     out.mkdir(parents=True, exist_ok=True)
@@ -255,10 +259,8 @@ def grade_class(
         )
         raise
     bar.close()
-    atomic_write(
-        out / "failures.json",
-        json.dumps([{"student": s, "assignment": a, "reason": r} for (s, a), r in failures.items()], indent=2),
-    )  # fmt: skip
+    listed = [{"student": s, "assignment": a, "reason": r} for (s, a), r in failures.items()]
+    atomic_write(out / "failures.json", json.dumps(listed, indent=2))
     rows = write_csv(db_url, out / "grades.csv", failures)
     return {
         "submissions": len(tasks),

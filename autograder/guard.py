@@ -114,6 +114,8 @@ def install() -> None:
         threads=set(threading.enumerate()),
         bound={},
         before={},
+        events_before={},
+        lists_before={k: [] for k in _SHELL_LISTS},
     )
     _state["write"] = sys.stdout.write
     _state["flush"] = sys.stdout.flush
@@ -148,8 +150,11 @@ def _namespace() -> dict:
 
 
 def before_locked() -> None:
-    """Remember the namespace before a read-only or tests cell runs."""
+    """Remember the namespace (and hooks) before a read-only or tests cell runs."""
+    shell = _state["shell"]
     _state["before"] = {k: id(v) for k, v in _namespace().items()}
+    _state["events_before"] = {k: list(v) for k, v in shell.events.callbacks.items()}
+    _state["lists_before"] = {k: list(getattr(shell, k)) for k in _SHELL_LISTS}
 
 
 def after_locked() -> None:
@@ -160,8 +165,14 @@ def after_locked() -> None:
             _state["bound"][key] = value
     # hooks that course code registers (matplotlib's inline backend) are the course's too
     shell = _state["shell"]
-    _state["events"] = {k: list(v) for k, v in shell.events.callbacks.items()}
-    _state["shell_lists"] = {k: list(getattr(shell, k)) for k in _SHELL_LISTS}
+    for event, callbacks in shell.events.callbacks.items():
+        known = _state["events_before"].get(event, [])
+        saved = _state["events"].setdefault(event, [])
+        saved += [cb for cb in callbacks if cb not in known and cb not in saved]
+    for key in _SHELL_LISTS:
+        known = _state["lists_before"][key]
+        saved = _state["shell_lists"][key]
+        saved += [t for t in getattr(shell, key) if t not in known and t not in saved]
 
 
 def before_test() -> list[str]:

@@ -143,16 +143,12 @@ class GuardedExecute(Execute):
             return super().output(outs, msg, display_id, cell_index)
         if not self._truncated:
             self._truncated = True
-            notice = {
-                **msg,
-                "msg_type": "stream",
-                "content": {
-                    "name": "stdout",
-                    "text": f"\n[output cut by the grader after {self.limits.output_bytes} "
-                    "characters]\n",
-                },
-            }
-            return super().output(outs, notice, display_id, cell_index)
+            notice = new_output(
+                "stream",
+                name="stdout",
+                text=f"\n[output cut by the grader after {self.limits.output_bytes} characters]\n",
+            )
+            outs.append(notice)
         return None
 
     def preprocess_cell(self, cell, resources, index):

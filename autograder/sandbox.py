@@ -45,7 +45,7 @@ class Limits:
     notebook_timeout: int = 300  # seconds for a whole notebook
     memory_mb: int = 6144  # address space of the kernel (torch alone maps about 3.4 GB)
     max_procs: int = 64  # tasks (processes and threads) beyond those at start
-    output_bytes: int = 100_000  # output kept per cell; the rest is dropped
+    output_bytes: int = 1_000_000  # output (text and images) kept per cell; the rest is dropped
     network: bool = False  # False: no network for the kernel where the platform allows it
     threads: int = 1  # torch/OpenMP threads per kernel (parallel grading uses the cores)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,8 @@ def read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, str | None,
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        cut = error.pos >= len(text.rstrip()) - 1
+        stripped = text.strip()
+        cut = stripped.startswith("{") and not stripped.endswith("}")
         hint = (
             "it ends in the middle, as if the file was cut off while saving (a truncated notebook)"
             if cut
@@ -63,9 +65,12 @@ def read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, str | None,
             notes,
         )
     try:
-        nb = nbformat.reads(text, as_version=4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # duplicated cell ids: repaired below
+            nb = nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises several kinds
         return None, f"{path.name} is not a valid notebook: {error}", notes
+    notes += _deduplicate_grade_ids(nb)
     seen: set[str] = set()
     for cell in nb.cells:
         cell_id = cell.get("id")
@@ -79,6 +84,26 @@ def read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, str | None,
     except nbformat.ValidationError as error:
         return None, f"{path.name} is not a valid notebook: {error.message}", notes
     return nb, None, notes
+
+
+def _deduplicate_grade_ids(nb) -> list[str]:
+    """Copied cells share their nbgrader id: keep the last copy's, as nbgrader does.
+
+    nbgrader's own ``DeduplicateIds`` leaves an empty ``nbgrader`` entry on the other
+    copies, which crashes ``OverwriteCells`` when it re-adds missing cells; removing the
+    entry makes those copies ordinary cells.
+    """
+    notes = []
+    seen: set[str] = set()
+    for cell in reversed(nb.cells):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is None:
+            continue
+        if grade_id in seen:
+            del cell.metadata["nbgrader"]
+            notes.append(f"cell {grade_id!r} appears more than once; only its last copy counts")
+        seen.add(grade_id)
+    return sorted(set(notes))
 
 
 def inspect_folder(folder: Path, expected: list[str]) -> dict[str, Inspected]:
