@@ -45,5 +45,8 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix autograder notebooks tests
 	$(BIN)/ruff format autograder notebooks tests
 
+bench-grade: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/grade_speed.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache gradebook.db

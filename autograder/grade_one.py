@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from pathlib import Path
 
 from . import course
@@ -75,9 +76,16 @@ def report(results: dict[str, dict[str, dict]]) -> list[str]:
                 lines.append(f"note {assignment}/{result['notebook']}.ipynb: {result['message']}")
             for cell in result["cells"]:
                 lines.append(cell_line(assignment, result, cell))
+            for flag in result.get("review", []):
+                lines.append(f"review {assignment}/{result['notebook']}.ipynb {flag}")
             for grade_id, names in result.get("restored", {}).items():
                 shown = ", ".join(names[:4]) + (" ..." if len(names) > 4 else "")
                 lines.append(f"note {grade_id}: restored before its tests: {shown}")
+    held = next(
+        (r["limits"] for n in results.values() for r in n.values() if r.get("limits")), None
+    )
+    if held:
+        lines.append("limits: " + "; ".join(f"{k}: {v}" for k, v in held.items()))
     score, max_score = total(results)
     lines.append(f"score: {score:g} / {max_score:g}")
     return lines
@@ -124,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     except GradingError as error:
         print(f"grading failed: {error}", file=sys.stderr)
+        return 2
+    except Exception:  # a bug or a broken installation: still "grading failed", not "points"
+        traceback.print_exc()
+        print("grading failed: unexpected error (above)", file=sys.stderr)
         return 2
     for line in report(results):
         print(line)

@@ -20,6 +20,7 @@ import nbformat
 
 from . import course
 from .build import nbgrader_api, nbgrader_config
+from .review import review
 from .sandbox import Limits
 from .submission import inspect_folder
 
@@ -150,6 +151,7 @@ class CourseGrader:
         self.api = nbgrader_api(self.root, grading_config(self.root, self.limits))
         self.expected: dict[str, list[str]] = {}
         self.cells: dict[str, dict[str, list[tuple[str, float]]]] = {}
+        self.known_sources: dict[str, set[str]] = {}
         from nbgrader.api import Gradebook
 
         for assignment in assignments:
@@ -161,6 +163,11 @@ class CourseGrader:
             for assignment in assignments:
                 notebooks = gb.find_assignment(assignment).notebooks
                 self.expected[assignment] = sorted(nb.name for nb in notebooks)
+                self.known_sources[assignment] = {
+                    cell.source
+                    for path in (self.root / "release" / assignment).glob("*.ipynb")
+                    for cell in nbformat.read(path, as_version=4).cells
+                }
                 self.cells[assignment] = {
                     nb.name: sorted((c.name, float(c.max_score)) for c in nb.grade_cells)
                     for nb in notebooks
@@ -207,6 +214,7 @@ class CourseGrader:
             "cells": cells,
             "restored": {},
             "notes": [],
+            "review": [],
         }
 
     def grade(
@@ -239,6 +247,9 @@ class CourseGrader:
                         scores = {g.name: (g.score or 0.0, None) for g in nb.grades}
                         results[name] = self._graded(assignment, name, dirs, scores)
                         results[name]["notes"] += list(usable[name].notes)
+                        results[name]["review"] = review(
+                            usable[name].notebook, self.known_sources[assignment]
+                        )
                 if feedback is not None:
                     outcome = self.api.generate_feedback(assignment, student, force=True)
                     if not outcome["success"]:
@@ -277,6 +288,7 @@ class CourseGrader:
         }
         result = self._notebook_result(assignment, name, "graded", stopped, merged)
         result["restored"] = notes.get("restored", {})
+        result["limits"] = notes.get("sandbox") or {}
         return result
 
 

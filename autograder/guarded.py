@@ -155,7 +155,7 @@ class GuardedExecute(Execute):
         if not self._installed:
             self._installed = True
             self._sandbox_km = self.km
-            self._guard("install()", timeout=120)
+            self._notes["sandbox"] = self._guard("install()", timeout=120)
         if cell.cell_type != "code" or not cell.source.strip():
             return cell, self.resources
         grade = utils.is_grade(cell)

@@ -142,3 +142,16 @@ def test_grade_one_reports_cells_json_feedback_and_exit_codes(tmp_path):
     payload = json.loads((tmp_path / "b.json").read_text())
     notebook = payload["assignments"][TOPIC][TOPIC]
     assert notebook["status"] == "invalid" and "truncated" in notebook["message"]
+
+
+def test_review_flags_code_that_reaches_into_the_grader():
+    from autograder.review import flags
+
+    hostile = "import gc, torch\ntorch.allclose = lambda *a: True\nip = get_ipython()\n"
+    assert flags(hostile) == [
+        "assigns to torch.allclose",
+        "imports the garbage collector (gc)",
+        "uses the IPython shell",
+    ]
+    honest = "def l1_loss(input, target, reduction='mean'):\n    return (input - target).abs()"
+    assert flags(honest) == []

@@ -90,6 +90,8 @@ def test_patches_were_undone_and_reported(graded):
     assert "torch.allclose" in sum(restored.values(), [])
     restored = _result(root, "skipped_tests")["restored"]
     assert "shell.run_cell_async" in sum(restored.values(), [])
+    assert any("torch.allclose" in flag for flag in _result(root, "patch_allclose")["review"])
+    assert _result(root, "correct")["review"] == []
 
 
 def test_gradebook_and_csv_agree_with_the_results(graded):
