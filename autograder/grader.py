@@ -163,15 +163,22 @@ class CourseGrader:
             for assignment in assignments:
                 notebooks = gb.find_assignment(assignment).notebooks
                 self.expected[assignment] = sorted(nb.name for nb in notebooks)
-                self.known_sources[assignment] = {
-                    cell.source
+                released = {
+                    path.stem: nbformat.read(path, as_version=4)
                     for path in (self.root / "release" / assignment).glob("*.ipynb")
-                    for cell in nbformat.read(path, as_version=4).cells
                 }
-                self.cells[assignment] = {
-                    nb.name: sorted((c.name, float(c.max_score)) for c in nb.grade_cells)
-                    for nb in notebooks
+                self.known_sources[assignment] = {
+                    cell.source for nb in released.values() for cell in nb.cells
                 }
+                self.cells[assignment] = {}
+                for nb in notebooks:
+                    order = [
+                        c.metadata.get("nbgrader", {}).get("grade_id")
+                        for c in released[nb.name].cells
+                    ]
+                    cells = sorted((c.name, float(c.max_score)) for c in nb.grade_cells)
+                    cells.sort(key=lambda c, o=order: o.index(c[0]) if c[0] in o else len(o))
+                    self.cells[assignment][nb.name] = cells
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
