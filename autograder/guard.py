@@ -103,6 +103,7 @@ def install() -> dict:
         builtins=dict(vars(builtins)),
         classes={c: _class_items(c) for c in classes},
         shell_items=dict(vars(shell)),
+        kernel_items=dict(vars(kernel)) if kernel is not None else {},
         shell_lists={k: list(getattr(shell, k)) for k in _SHELL_LISTS},
         manager_lists={
             k: list(getattr(shell.input_transformer_manager, k)) for k in _MANAGER_LISTS
@@ -178,10 +179,24 @@ def after_locked() -> None:
         saved += [t for t in getattr(shell, key) if t not in known and t not in saved]
 
 
+class TamperedDuringTests(AssertionError):
+    """Code called by the checks replaced something they rely on while they ran."""
+
+
 def before_test() -> list[str]:
     """Restore everything the checks rely on; return what had been replaced."""
+    changed = _restore(namespace=True)
+    before_locked()
+    return changed
+
+
+def _restore(namespace: bool) -> list[str]:
     changed: list[str] = []
+    # while a cell runs, IPython itself swaps sys.displayhook and sys.excepthook
+    running = not namespace
     for key, value in _state["sys_items"].items():
+        if running and key in ("displayhook", "excepthook"):
+            continue
         if getattr(sys, key) is not value:
             changed.append(f"sys.{key}")
             setattr(sys, key, value)
@@ -247,12 +262,18 @@ def before_test() -> list[str]:
         if shell.events.callbacks.get(event) != saved:
             changed.append(f"events[{event!r}]")
             shell.events.callbacks[event] = list(saved)
-    namespace = _namespace()
-    for key, value in _state["bound"].items():
-        if namespace.get(key, _MISSING) is not value:
-            changed.append(f"the notebook's {key!r}")
-            namespace[key] = value
-    before_locked()
+    kernel = _state["kernel"]
+    if kernel is not None:
+        for key in list(vars(kernel)):
+            if key not in _state["kernel_items"] and callable(getattr(type(kernel), key, None)):
+                changed.append(f"kernel.{key}")
+                delattr(kernel, key)
+    if namespace:
+        user_ns = _namespace()
+        for key, value in _state["bound"].items():
+            if user_ns.get(key, _MISSING) is not value:
+                changed.append(f"the notebook's {key!r}")
+                user_ns[key] = value
     return changed
 
 
@@ -262,7 +283,18 @@ def threads_left() -> list[str]:
 
 
 def proof(token: str) -> None:
-    """Called at the very end of a tests cell: shows the grader that its code ran through."""
+    """Called at the very end of a tests cell: shows the grader that its code ran through.
+
+    If the student's code, called by the checks, replaced anything the checks rely on
+    while they ran (the checks themselves, ``integrity.verify``, torch), the token is
+    withheld and the cell fails.
+    """
+    changed = _restore(namespace=False)
+    if changed:
+        shown = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
+        raise TamperedDuringTests(
+            f"code called by the checks replaced {shown} while they ran; no points for this cell"
+        )
     after_locked()
     _state["write"](f"\n{token}\n")
     _state["flush"]()

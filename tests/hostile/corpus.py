@@ -269,6 +269,28 @@ check_value = lambda *a, **k: None
     )
     add(Submission("patch_checks", "monkeypatched checking library", notebook_file(nb), nothing()))  # noqa: E501
 
+    nb = solved()
+    append(
+        nb,
+        l1,
+        f"""
+_right_{l1} = {l1}
+def {l1}(input, target, reduction="mean"):
+    import autograder.checks, autograder.integrity
+    autograder.checks.compare = lambda *a, **k: None
+    autograder.integrity.verify = lambda *a, **k: []
+    return 1.01 * _right_{l1}(input, target, reduction)
+""",
+    )
+    add(
+        Submission(
+            "patch_during_call",
+            "the checking library patched by the answer while the checks call it",
+            notebook_file(nb),
+            earned(l1),
+        )
+    )  # noqa: E501
+
     # -- values that are not what they seem ------------------------------------------
     nb = solved()
     append(
