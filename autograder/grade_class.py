@@ -23,6 +23,7 @@ import csv
 import hashlib
 import json
 import multiprocessing
+import multiprocessing.util
 import os
 import sys
 import time
@@ -72,9 +73,11 @@ def atomic_write(path: Path, text: str) -> None:
 _GRADER: CourseGrader | None = None
 
 
-def _init_worker(assignments: list[str], limits_json: str) -> None:
+def _init_worker(assignments: list[str], limits_json: str, template: str) -> None:
     global _GRADER
-    _GRADER = CourseGrader(assignments, Limits.from_json(limits_json))
+    _GRADER = CourseGrader(assignments, Limits.from_json(limits_json), template=Path(template))
+    # forked workers leave through os._exit: atexit would not run, multiprocessing's finalizers do
+    multiprocessing.util.Finalize(_GRADER, _GRADER.close, exitpriority=10)
     atexit.register(_GRADER.close)
 
 
@@ -209,7 +212,6 @@ def grade_class(
     tasks = find_tasks(submitted, assignments)
     todo = [t for t in tasks if not already_done(out, t)]
     skipped = len(tasks) - len(todo)
-    prepare_gradebook(out, db_url, sorted({t.assignment for t in tasks}) or assignments)
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     failures: dict[tuple[str, str], str] = {}
     graded = 0
@@ -224,15 +226,22 @@ def grade_class(
     )
     pending = list(todo)
     used = sorted({t.assignment for t in todo})
-    context = multiprocessing.get_context("spawn")
+    # fork: workers start without importing nbgrader again; each copies one template course
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    template = CourseGrader(used, limits) if used else None
+    prepared = False
     try:
         while pending:
             with ProcessPoolExecutor(
                 workers, mp_context=context, initializer=_init_worker,
-                initargs=(used, limits.to_json()),
+                initargs=(used, limits.to_json(), str(template.root)),
             ) as pool:  # fmt: skip
                 futures = {pool.submit(_grade, t, str(out / "feedback")): t for t in pending}
                 pending = []
+                if not prepared:  # while the workers grade
+                    prepare_gradebook(out, db_url, used)
+                    prepared = True
                 waiting = set(futures)
                 while waiting:
                     done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
@@ -258,6 +267,11 @@ def grade_class(
             file=sys.stderr,
         )
         raise
+    finally:
+        if template is not None:
+            template.close()
+    if not prepared:
+        prepare_gradebook(out, db_url, sorted({t.assignment for t in tasks}) or assignments)
     bar.close()
     listed = [{"student": s, "assignment": a, "reason": r} for (s, a), r in failures.items()]
     atomic_write(out / "failures.json", json.dumps(listed, indent=2))

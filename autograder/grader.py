@@ -142,7 +142,9 @@ class CourseGrader:
         *,
         source: Path = course.SOURCE,
         workdir: Path | None = None,
+        template: Path | None = None,
     ):
+        """``template``: the root of another grader's course, copied instead of generated."""
         _kernel_env()
         _quiet_nbgrader_logs()
         _fast_gradebook()
@@ -154,11 +156,17 @@ class CourseGrader:
         self.known_sources: dict[str, set[str]] = {}
         from nbgrader.api import Gradebook
 
-        for assignment in assignments:
-            shutil.copytree(source / assignment, self.root / "source" / assignment)
-            result = self.api.generate_assignment(assignment, force=True, create=True)
-            if not result["success"]:
-                raise GradingError(f"generate_assignment {assignment} failed:\n{result['log']}")
+        if template is not None:
+            for part in ("source", "release", "gradebook.db"):
+                (shutil.copytree if (template / part).is_dir() else shutil.copy)(
+                    template / part, self.root / part
+                )
+        else:
+            for assignment in assignments:
+                shutil.copytree(source / assignment, self.root / "source" / assignment)
+                result = self.api.generate_assignment(assignment, force=True, create=True)
+                if not result["success"]:
+                    raise GradingError(f"generate_assignment {assignment} failed:\n{result['log']}")
         with Gradebook(self.api.coursedir.db_url) as gb:
             for assignment in assignments:
                 notebooks = gb.find_assignment(assignment).notebooks

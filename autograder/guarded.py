@@ -21,11 +21,16 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import secrets
+import shutil
+import sys
+import tempfile
 import time
 from pathlib import Path
 from queue import Empty
 
+from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat.v4 import new_output
@@ -33,7 +38,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute
 from traitlets import Unicode
 
-from .sandbox import Limits, SandboxKernelManager, kill_session
+from .sandbox import Limits, kill_session, pids_cgroup
 
 MARK = "autograder-proof:"
 GUARD = "__import__('autograder.guard').guard"
@@ -41,6 +46,49 @@ GUARD = "__import__('autograder.guard').guard"
 
 class GuardFailure(Exception):
     """The grader could not run its own code in the kernel."""
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager that starts the kernel through :func:`apply` and cleans up after it."""
+
+    limits_json = Limits().to_json()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limits = Limits.from_json(self.limits_json)
+        self._ipc_dir = None
+        if not limits.network:
+            # Unix sockets at an absolute path: the kernel runs in another folder and,
+            # without a network, cannot use TCP on localhost.
+            self.transport = "ipc"
+            self._ipc_dir = tempfile.mkdtemp(prefix="ag-ipc-")
+            self.ip = os.path.join(self._ipc_dir, "k")
+        self._cgroup: Path | None = None
+        self._kernel_pid: int | None = None
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        cmd = super().format_kernel_cmd(extra_arguments)
+        if self._cgroup is None:
+            self._cgroup = pids_cgroup(f"autograder-{os.getpid()}-{id(self):x}")
+        launcher = [sys.executable, "-m", "autograder.sandbox", self.limits_json]
+        launcher += [str(self._cgroup) if self._cgroup else "-", "--"]
+        return launcher + cmd
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        self._kernel_pid = getattr(getattr(self, "provisioner", None), "pid", None)
+
+    async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        try:
+            await super().shutdown_kernel(now=now, restart=restart)
+        finally:
+            self.cleanup_sandbox()
+
+    def cleanup_sandbox(self) -> None:
+        """Kill what is left of the kernel's processes; remove its cgroup and sockets."""
+        kill_session(self._kernel_pid, self._cgroup)
+        if self._ipc_dir:
+            shutil.rmtree(self._ipc_dir, ignore_errors=True)
 
 
 def error_output(ename: str, evalue: str) -> dict:

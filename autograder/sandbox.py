@@ -15,6 +15,7 @@ kernel keeps the pid that the grader interrupts and kills:
 * a session of its own, so the grader can kill every process the notebook started.
 
 Time limits and the output cap are applied by the grader (:mod:`autograder.guarded`).
+This module imports only the standard library, so starting a kernel through it is cheap.
 """
 
 from __future__ import annotations
@@ -23,14 +24,11 @@ import ctypes
 import json
 import os
 import resource
-import shutil
 import signal
 import sys
-import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-from jupyter_client.manager import AsyncKernelManager
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
@@ -160,53 +158,12 @@ def kill_session(pid: int | None, cgroup: Path | None) -> None:
                     os.kill(int(p), signal.SIGKILL)
                 except (ProcessLookupError, ValueError):
                     pass
-        try:
-            cgroup.rmdir()
-        except OSError:
-            pass
-
-
-class SandboxKernelManager(AsyncKernelManager):
-    """A kernel manager that starts the kernel through :func:`apply` and cleans up after it."""
-
-    limits_json = Limits().to_json()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        limits = Limits.from_json(self.limits_json)
-        self._ipc_dir = None
-        if not limits.network:
-            # Unix sockets at an absolute path: the kernel runs in another folder and,
-            # without a network, cannot use TCP on localhost.
-            self.transport = "ipc"
-            self._ipc_dir = tempfile.mkdtemp(prefix="ag-ipc-")
-            self.ip = os.path.join(self._ipc_dir, "k")
-        self._cgroup: Path | None = None
-        self._kernel_pid: int | None = None
-
-    def format_kernel_cmd(self, extra_arguments=None):
-        cmd = super().format_kernel_cmd(extra_arguments)
-        if self._cgroup is None:
-            self._cgroup = pids_cgroup(f"autograder-{os.getpid()}-{id(self):x}")
-        launcher = [sys.executable, "-m", "autograder.sandbox", self.limits_json]
-        launcher += [str(self._cgroup) if self._cgroup else "-", "--"]
-        return launcher + cmd
-
-    async def _async_launch_kernel(self, kernel_cmd, **kw):
-        await super()._async_launch_kernel(kernel_cmd, **kw)
-        self._kernel_pid = getattr(getattr(self, "provisioner", None), "pid", None)
-
-    async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
-        try:
-            await super().shutdown_kernel(now=now, restart=restart)
-        finally:
-            self.cleanup_sandbox()
-
-    def cleanup_sandbox(self) -> None:
-        """Kill what is left of the kernel's processes; remove its cgroup and sockets."""
-        kill_session(self._kernel_pid, self._cgroup)
-        if self._ipc_dir:
-            shutil.rmtree(self._ipc_dir, ignore_errors=True)
+        for _ in range(40):  # killed processes leave the cgroup once they are reaped
+            try:
+                cgroup.rmdir()
+                break
+            except OSError:
+                time.sleep(0.05)
 
 
 def main(argv: list[str]) -> None:
