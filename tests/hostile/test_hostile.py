@@ -18,7 +18,7 @@ from hostile import corpus
 from autograder.grade_class import grade_class, ledger_path
 from autograder.sandbox import Limits
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow  # tests/hostile/conftest.py keeps them on one xdist worker
 
 LIMITS = Limits(
     cell_timeout=10,
@@ -149,3 +149,39 @@ def _task(student):
     from autograder.grade_class import Task
 
     return Task(student, corpus.TOPIC, "", "")
+
+
+def test_a_killed_run_resumes_without_losing_or_doubling(tmp_path):
+    """Kill grade-class (SIGKILL) once it has stored a grade; the next run finishes the job."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from nbgrader.api import Gradebook
+
+    from autograder import course
+
+    keep = ("correct", "untouched", "edited_tests", "system_exit")
+    subs = [s for s in corpus.build() if s.name in keep]
+    corpus.write(tmp_path / "submitted", subs)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "autograder", "grade-class", str(tmp_path / "submitted")]
+    cmd += ["--out", str(out), "--workers", "1", "--no-progress", "--cell-timeout", "30"]
+    env = {**os.environ, "PYTHONPATH": str(course.ROOT)}
+    first = subprocess.Popen(cmd, env=env, start_new_session=True, cwd=tmp_path)
+    deadline = time.monotonic() + 300
+    while not list(out.glob("ledger/*/*.json")) and time.monotonic() < deadline:
+        assert first.poll() is None, "the first run ended before it could be killed"
+        time.sleep(0.2)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    stored = len(list(out.glob("ledger/*/*.json")))
+    assert 1 <= stored < len(subs)
+    second = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert f"{stored} already graded" in second.stdout
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        submissions = gb.find_assignment(corpus.TOPIC).submissions
+        got = {s.student.id: s.score for s in submissions}
+    assert got == pytest.approx({s.name: sum(s.expected.values()) for s in subs})
