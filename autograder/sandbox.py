@@ -87,10 +87,22 @@ def _user_tasks(uid: int) -> int:
     return count
 
 
+def _sweep_stale_cgroups() -> None:
+    """Remove empty cgroups left by graders that were killed (their pid is gone)."""
+    for path in PIDS_V1.glob("autograder-*-*"):
+        owner = path.name.split("-")[1]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            try:
+                path.rmdir()  # fails, harmlessly, while a process is still inside
+            except OSError:
+                pass
+
+
 def pids_cgroup(name: str) -> Path | None:
     """A fresh pids cgroup (v1) the grader may write to, or ``None``."""
     if not PIDS_V1.is_dir() or not os.access(PIDS_V1, os.W_OK):
         return None
+    _sweep_stale_cgroups()
     path = PIDS_V1 / name
     try:
         path.mkdir(exist_ok=True)
