@@ -154,6 +154,7 @@ class CourseGrader:
         self.expected: dict[str, list[str]] = {}
         self.cells: dict[str, dict[str, list[tuple[str, float]]]] = {}
         self.known_sources: dict[str, set[str]] = {}
+        self.locked_ids: dict[str, set[str]] = {}
         from nbgrader.api import Gradebook
 
         if template is not None:
@@ -177,6 +178,12 @@ class CourseGrader:
                 }
                 self.known_sources[assignment] = {
                     cell.source for nb in released.values() for cell in nb.cells
+                }
+                self.locked_ids[assignment] = {
+                    cell.metadata["nbgrader"]["grade_id"]
+                    for nb in released.values()
+                    for cell in nb.cells
+                    if cell.metadata.get("nbgrader", {}).get("locked")
                 }
                 self.cells[assignment] = {}
                 for nb in notebooks:
@@ -263,7 +270,9 @@ class CourseGrader:
                         results[name] = self._graded(assignment, name, dirs, scores)
                         results[name]["notes"] += list(usable[name].notes)
                         results[name]["review"] = review(
-                            usable[name].notebook, self.known_sources[assignment]
+                            usable[name].notebook,
+                            self.known_sources[assignment],
+                            self.locked_ids[assignment],
                         )
                 if feedback is not None:
                     outcome = self.api.generate_feedback(assignment, student, force=True)

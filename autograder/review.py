@@ -77,11 +77,18 @@ def flags(source: str) -> list[str]:
     return sorted(found)
 
 
-def review(nb, known_sources: set[str] = frozenset()) -> list[str]:
-    """Flags for every code cell not shipped as is with the course, as ``cell N: ...``."""
+def review(
+    nb, known_sources: set[str] = frozenset(), locked_ids: set[str] = frozenset()
+) -> list[str]:
+    """Flags for every code cell that runs as the student wrote it, as ``cell N: ...``.
+
+    Cells shipped as is are skipped, and so are cells carrying the id of a read-only or
+    tests cell: nbgrader replaces those with the course's version before running them.
+    """
     out = []
     for number, cell in enumerate(nb.cells, start=1):
-        if cell.cell_type != "code" or cell.source in known_sources:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type != "code" or cell.source in known_sources or grade_id in locked_ids:
             continue
         for flag in flags(cell.source):
             out.append(f"cell {number}: {flag}")
