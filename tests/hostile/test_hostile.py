@@ -13,10 +13,10 @@ import json
 import time
 
 import pytest
-from hostile import corpus
 
 from autograder.grade_class import grade_class, ledger_path
 from autograder.sandbox import Limits
+from hostile import corpus
 
 pytestmark = pytest.mark.slow  # tests/hostile/conftest.py keeps them on one xdist worker
 
