@@ -204,6 +204,8 @@ class GuardedExecute(Execute):
             self._installed = True
             self._sandbox_km = self.km
             self._notes["sandbox"] = self._guard("install()", timeout=120)
+            # the notebook's time limit counts its cells, not the kernel's start
+            self._deadline = time.monotonic() + self.limits.notebook_timeout
         if cell.cell_type != "code" or not cell.source.strip():
             return cell, self.resources
         grade = utils.is_grade(cell)

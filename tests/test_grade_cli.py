@@ -155,3 +155,40 @@ def test_review_flags_code_that_reaches_into_the_grader():
     ]
     honest = "def l1_loss(input, target, reduction='mean'):\n    return (input - target).abs()"
     assert flags(honest) == []
+
+
+@pytest.mark.slow
+def test_notebook_time_limit_stops_the_rest(tmp_path):
+    """Cells that each stay under the cell limit still cannot run past the notebook's limit."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from autograder.guarded import GuardedExecute
+
+    def cell(source, grade_id, *, grade=False, locked=False, solution=False):
+        meta = {"grade_id": grade_id, "grade": grade, "locked": locked, "solution": solution}
+        if grade:
+            meta["points"] = 1
+        return new_code_cell(source, metadata={"nbgrader": {**meta, "schema_version": 3}})
+
+    nb = new_notebook(
+        cells=[
+            cell("x = 1", "answer", solution=True),
+            cell("assert x == 1", "test_early", grade=True, locked=True),
+            cell("import time\ntime.sleep(4)", "slow1", solution=True),
+            cell("time.sleep(4)", "slow2", solution=True),
+            cell("time.sleep(4)", "slow3", solution=True),
+            cell("assert x == 1", "test_late", grade=True, locked=True),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+    )
+    limits = Limits(cell_timeout=30, notebook_timeout=7)
+    os.environ["PYTHONPATH"] = str(course.ROOT)
+    resources = {"metadata": {"path": str(tmp_path), "name": "nb"}}
+    nb, resources = GuardedExecute(limits_json=limits.to_json()).preprocess(nb, resources)
+    early, late = nb.cells[1], nb.cells[5]
+    assert [o.output_type for o in early.outputs] == []  # passed: silent
+    assert late.outputs and late.outputs[0].output_type == "error"
+    assert "time limit" in late.outputs[0].evalue
+    assert "time limit" in resources["autograder"]["stopped"]
+    assert nbformat.validate(nb) is None
