@@ -60,5 +60,8 @@ format: $(STAMP)
 bench-train: $(STAMP)
 	$(BIN)/python benchmarks/train_speed.py $(BENCH_ARGS)
 
+bench-grade: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/grade_speed.py
+
 clean:
 	rm -rf .venv .pytest_cache .ruff_cache gradebook.db artifacts
