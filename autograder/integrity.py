@@ -107,13 +107,18 @@ def _torch_wrapper(new: object, old: object) -> bool:
     return code is not None and code.co_filename.startswith(_TORCH_DIR) and _wraps(new, old)
 
 
-def _same(items: dict, key: str, current: dict) -> bool:
+# torch's own replacements seen so far, by (owner, name); the snapshot itself never changes.
+_ACCEPTED: dict[tuple[int, str], object] = {}
+
+
+def _same(owner: object, items: dict, key: str, current: dict) -> bool:
     if key not in current:
         return False
-    if current[key] is items[key]:
+    new, old = current[key], items[key]
+    if new is old or _ACCEPTED.get((_id(owner), key)) is new:
         return True
-    if _torch_wrapper(current[key], items[key]):
-        items[key] = current[key]
+    if _torch_wrapper(new, old):
+        _ACCEPTED[(_id(owner), key)] = new
         return True
     return False
 
@@ -129,7 +134,7 @@ def verify(restore: bool = True) -> list[str]:
     for name, (module, items) in {**_SNAPSHOT["modules"], **_EXTRA}.items():
         current = vars(module)
         for key, value in list(items.items()):
-            if not _same(items, key, current):
+            if not _same(module, items, key, current):
                 changed.append(f"{name}.{key}")
                 if restore:
                     _setattr(module, key, value)
@@ -138,7 +143,7 @@ def verify(restore: bool = True) -> list[str]:
         for key, value in list(items.items()):
             if key == "__dict__" or key == "__weakref__":
                 continue
-            if not _same(items, key, current):
+            if not _same(cls, items, key, current):
                 changed.append(f"{name}.{key}")
                 if restore:
                     try:

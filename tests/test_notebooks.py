@@ -6,7 +6,7 @@ import time
 import pytest
 
 from autograder import course
-from autograder.grading import grade_notebooks
+from autograder.grader import CourseGrader
 from autograder.mutation import run_gate
 
 pytestmark = pytest.mark.slow
@@ -55,15 +55,31 @@ def test_a_plot_comes_before_the_first_exercise(gate, topic):
     )
 
 
+@pytest.fixture(scope="module")
+def grader(workdir):
+    """One private nbgrader course per topic, graded with the course's hardened executor."""
+    graders = {}
+
+    def get(topic):
+        if topic not in graders:
+            graders[topic] = CourseGrader([topic], workdir=workdir)
+        return graders[topic]
+
+    yield get
+    for g in graders.values():
+        g.close()
+
+
 @pytest.mark.parametrize("kind", ["release", "source"])
-def test_nbgrader_scores_release_zero_and_solutions_full(topic, kind, workdir, timings):
-    notebook = (course.release_notebook if kind == "release" else course.source_notebook)(topic)
+def test_nbgrader_scores_release_zero_and_solutions_full(topic, kind, grader, timings):
+    folder = (course.RELEASE if kind == "release" else course.SOURCE) / topic
     start = time.perf_counter()
-    grade = grade_notebooks({topic: notebook}, workdir=workdir)[topic]
+    result = grader(topic).grade(kind, topic, folder)[topic]
     timings(f"nbgrader {kind}", topic, time.perf_counter() - start)
-    assert grade.max_score > 0
+    assert result["max_score"] > 0 and result["status"] == "graded", result["message"]
     if kind == "release":
-        assert grade.score == 0, f"untouched release earned {grade.score}: {grade.cells}"
+        earned = [c for c in result["cells"] if c["points"] > 0]
+        assert result["score"] == 0, f"untouched release earned points: {earned}"
     else:
-        lost = [c for c in grade.cells if c.score < c.max_score]
-        assert grade.score == grade.max_score, f"solutions lost points: {lost}"
+        lost = [(c["grade_id"], c["message"]) for c in result["cells"] if not c["passed"]]
+        assert result["score"] == result["max_score"], f"solutions lost points: {lost}"
