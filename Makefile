@@ -58,10 +58,10 @@ format: $(STAMP)
 
 # images/s of the training loop fed three ways (CPU, or CUDA when present); BENCH_ARGS=--help
 bench-train: $(STAMP)
-	$(BIN)/python benchmarks/train_speed.py $(BENCH_ARGS)
+	PYTHONUNBUFFERED=1 $(BIN)/python benchmarks/train_speed.py $(BENCH_ARGS)
 
 bench-grade: $(STAMP)
-	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/grade_speed.py
+	PYTHONUNBUFFERED=1 PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/grade_speed.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .pytest_cache .ruff_cache gradebook.db artifacts
