@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .checks import Case, generator, reduction_mistakes
+from .checks import Case, generator, reduce_losses, reduction_mistakes
 from .inputs import REDUCTIONS
 
 SHAPES = [(1,), (1, 3), (4, 2), (2, 3, 4), (5, 3)]
@@ -159,10 +159,6 @@ def multilabel_cases(seed: int | None = None, *, draws: int = 4, scale: float = 
 # mistake gives, or ``None`` where it does not apply.
 
 
-def _reduce(losses, reduction):
-    return {"none": losses, "sum": losses.sum(), "mean": losses.mean()}[reduction]
-
-
 def _mean_by_weights(reference):
     def wrong(input, target, weight=None, reduction="mean", **kwargs):
         if weight is None or reduction != "mean":
@@ -183,7 +179,7 @@ def _weight_left_out(reference):
 def bce_mistakes() -> dict:
     def unclamped(input, target, weight=None, reduction="mean"):
         losses = -(target * torch.log(input) + (1 - target) * torch.log(1 - input))
-        return _reduce(losses if weight is None else losses * weight, reduction)
+        return reduce_losses(losses if weight is None else losses * weight, reduction)
 
     def swapped(input, target, **kwargs):
         return F.binary_cross_entropy(target, input, **kwargs)
@@ -211,7 +207,7 @@ def _pos_weight_variant(where: str):
             losses = target * sp + pos_weight * (1 - target) * (input + sp)
         else:  # "everywhere": the whole softplus term scaled, negatives too
             losses = (1 - target) * input + pos_weight * sp
-        return _reduce(losses if weight is None else losses * weight, reduction)
+        return reduce_losses(losses if weight is None else losses * weight, reduction)
 
     return wrong
 
@@ -264,7 +260,7 @@ def soft_margin_mistakes() -> dict:
 def multilabel_mistakes() -> dict:
     def summed_over_classes(input, target, weight=None, reduction="mean"):
         losses = F.binary_cross_entropy_with_logits(input, target, weight=weight, reduction="none")
-        return _reduce(losses.sum(dim=1), reduction)
+        return reduce_losses(losses.sum(dim=1), reduction)
 
     def flat_sum(input, target, weight=None, reduction="mean"):
         if reduction != "sum":

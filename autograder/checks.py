@@ -300,6 +300,16 @@ def check_value(
         raise CheckFailed(message)
 
 
+def reduce_losses(losses: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Per-element losses reduced as torch does, for the known-mistake functions.
+
+    ``batchmean`` (KLDivLoss only) divides the sum by the size of the first dimension.
+    """
+    if reduction == "batchmean":
+        return losses.sum() / losses.size(0) if losses.dim() else losses.sum()
+    return {"none": losses, "sum": losses.sum(), "mean": losses.mean()}[reduction]
+
+
 def reduction_mistakes(reference: Callable) -> dict[str, Callable]:
     """Known mistakes of any loss with a ``reduction`` keyword: the wrong reduction used."""
 

@@ -17,7 +17,14 @@ import torch
 import torch.nn.functional as F
 
 from . import integrity
-from .checks import Case, CheckFailed, call_quietly, generator, reduction_mistakes
+from .checks import (
+    Case,
+    CheckFailed,
+    call_quietly,
+    generator,
+    reduce_losses,
+    reduction_mistakes,
+)
 
 REDUCTIONS = ("none", "sum", "mean")
 _F64, _F32 = torch.float64, torch.float32
@@ -43,10 +50,6 @@ def _signs(gen: torch.Generator, shape: tuple[int, ...], dtype: torch.dtype) -> 
     if flat.numel() >= 2:
         flat[0], flat[1] = 1, -1
     return signs.to(dtype)
-
-
-def _reduce(losses: torch.Tensor, reduction: str) -> torch.Tensor:
-    return {"none": losses, "sum": losses.sum(), "mean": losses.mean()}.get(reduction)
 
 
 def _with_reductions(label: str, args: tuple, kwargs: dict) -> list[Case]:
@@ -101,13 +104,13 @@ def margin_ranking_cases(seed: int | None = None, *, draws: int = 4) -> list[Cas
 
 def margin_ranking_mistakes() -> dict:
     def sign_flipped(input1, input2, target, margin=0.0, reduction="mean"):
-        return _reduce((target * (input1 - input2) + margin).clamp(min=0), reduction)
+        return reduce_losses((target * (input1 - input2) + margin).clamp(min=0), reduction)
 
     def margin_subtracted(input1, input2, target, margin=0.0, reduction="mean"):
-        return _reduce((-target * (input1 - input2) - margin).clamp(min=0), reduction)
+        return reduce_losses((-target * (input1 - input2) - margin).clamp(min=0), reduction)
 
     def no_clamp(input1, input2, target, margin=0.0, reduction="mean"):
-        return _reduce(-target * (input1 - input2) + margin, reduction)
+        return reduce_losses(-target * (input1 - input2) + margin, reduction)
 
     return {
         **reduction_mistakes(F.margin_ranking_loss),
@@ -145,13 +148,13 @@ def hinge_embedding_cases(seed: int | None = None, *, draws: int = 4) -> list[Ca
 
 def hinge_embedding_mistakes() -> dict:
     def hinge_for_both(input, target, margin=1.0, reduction="mean"):
-        return _reduce((margin - input).clamp(min=0), reduction)
+        return reduce_losses((margin - input).clamp(min=0), reduction)
 
     def labels_swapped(input, target, margin=1.0, reduction="mean"):
         return F.hinge_embedding_loss(input, -target, margin=margin, reduction=reduction)
 
     def no_clamp(input, target, margin=1.0, reduction="mean"):
-        return _reduce(torch.where(target == 1, input, margin - input), reduction)
+        return reduce_losses(torch.where(target == 1, input, margin - input), reduction)
 
     return {
         **reduction_mistakes(F.hinge_embedding_loss),
@@ -198,18 +201,20 @@ def _cosine(x1: torch.Tensor, x2: torch.Tensor, eps: float = 1e-12) -> torch.Ten
 def cosine_embedding_mistakes() -> dict:
     def one_minus_for_both(input1, input2, target, margin=0.0, reduction="mean"):
         cos = _cosine(input1, input2)
-        return _reduce(torch.where(target == 1, 1 - cos, 1 + cos), reduction)
+        return reduce_losses(torch.where(target == 1, 1 - cos, 1 + cos), reduction)
 
     def margin_ignored(input1, input2, target, margin=0.0, reduction="mean"):
         return F.cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=reduction)
 
     def no_clamp(input1, input2, target, margin=0.0, reduction="mean"):
         cos = _cosine(input1, input2)
-        return _reduce(torch.where(target == 1, 1 - cos, cos - margin), reduction)
+        return reduce_losses(torch.where(target == 1, 1 - cos, cos - margin), reduction)
 
     def dot_product(input1, input2, target, margin=0.0, reduction="mean"):
         dot = (input1 * input2).sum(dim=-1)
-        return _reduce(torch.where(target == 1, 1 - dot, (dot - margin).clamp(min=0)), reduction)
+        return reduce_losses(
+            torch.where(target == 1, 1 - dot, (dot - margin).clamp(min=0)), reduction
+        )
 
     return {
         **reduction_mistakes(F.cosine_embedding_loss),
@@ -273,14 +278,14 @@ def multi_margin_mistakes() -> dict:
             return None
         terms, _ = _multi_margin_terms(input, target, 1, margin)
         losses = ((terms * weight[target].unsqueeze(1)) ** 2).sum(dim=1) / input.shape[1]
-        return _reduce(losses, reduction)
+        return reduce_losses(losses, reduction)
 
     def own_class_included(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
         picked = input.gather(1, target.unsqueeze(1))
         terms = (margin - picked + input).clamp(min=0) ** p
         if weight is not None:
             terms = terms * weight[target].unsqueeze(1)
-        return _reduce(terms.sum(dim=1) / input.shape[1], reduction)
+        return reduce_losses(terms.sum(dim=1) / input.shape[1], reduction)
 
     def by_c_minus_one(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
         c = input.shape[1]
@@ -289,7 +294,7 @@ def multi_margin_mistakes() -> dict:
         losses = F.multi_margin_loss(
             input, target, p=p, margin=margin, weight=weight, reduction="none"
         )
-        return _reduce(losses * c / (c - 1), reduction)
+        return reduce_losses(losses * c / (c - 1), reduction)
 
     def weight_ignored(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
         if weight is None:
@@ -365,10 +370,10 @@ def _multilabel(input, target, stop=True, divide_by_labels=False):
 
 def multilabel_margin_mistakes() -> dict:
     def no_stop(input, target, reduction="mean"):
-        return _reduce(_multilabel(input, target, stop=False), reduction)
+        return reduce_losses(_multilabel(input, target, stop=False), reduction)
 
     def by_labels(input, target, reduction="mean"):
-        return _reduce(_multilabel(input, target, divide_by_labels=True), reduction)
+        return reduce_losses(_multilabel(input, target, divide_by_labels=True), reduction)
 
     def over_all_classes(input, target, reduction="mean"):
         rows = []
@@ -376,7 +381,7 @@ def multilabel_margin_mistakes() -> dict:
             labels = _labels(t)
             terms = (1 - x[labels].unsqueeze(1) + x.unsqueeze(0)).clamp(min=0)
             rows.append(terms.sum() / x.shape[0])
-        return _reduce(torch.stack(rows), reduction)
+        return reduce_losses(torch.stack(rows), reduction)
 
     return {
         **reduction_mistakes(F.multilabel_margin_loss),
@@ -427,7 +432,7 @@ def _triplet(anchor, positive, negative, margin, p, eps, swap, reduction, where=
     d_neg = _distance(anchor, negative, p, eps, where)
     if swap:
         d_neg = torch.minimum(d_neg, _distance(positive, negative, p, eps, where))
-    return _reduce((margin + d_pos - d_neg).clamp(min=0), reduction)
+    return reduce_losses((margin + d_pos - d_neg).clamp(min=0), reduction)
 
 
 def triplet_mistakes() -> dict:
@@ -457,7 +462,7 @@ def triplet_mistakes() -> dict:
         d_neg = torch.maximum(
             _distance(anchor, negative, p, eps), _distance(positive, negative, p, eps)
         )
-        return _reduce((margin + d_pos - d_neg).clamp(min=0), reduction)
+        return reduce_losses((margin + d_pos - d_neg).clamp(min=0), reduction)
 
     def no_root(
         anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction="mean"
@@ -466,7 +471,7 @@ def triplet_mistakes() -> dict:
         d_neg = d(anchor, negative)
         if swap:
             d_neg = torch.minimum(d_neg, d(positive, negative))
-        return _reduce((margin + d(anchor, positive) - d_neg).clamp(min=0), reduction)
+        return reduce_losses((margin + d(anchor, positive) - d_neg).clamp(min=0), reduction)
 
     return {
         **reduction_mistakes(F.triplet_margin_loss),

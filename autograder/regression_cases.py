@@ -195,16 +195,6 @@ def kl_cases(seed: int | None = None, *, draws: int = 3) -> list[Case]:
     return cases
 
 
-def reduce_losses(losses: torch.Tensor, reduction: str) -> torch.Tensor:
-    """Per-element losses reduced as torch does, for the known-mistake functions.
-
-    ``batchmean`` (KLDivLoss only) divides the sum by the size of the first dimension.
-    """
-    if reduction == "batchmean":
-        return losses.sum() / losses.size(0) if losses.dim() else losses.sum()
-    return {"none": losses, "sum": losses.sum(), "mean": losses.mean()}[reduction]
-
-
 def distinct_mistakes(reference, mistakes: dict) -> dict:
     """``mistakes`` that are only reported where they differ from the right answer.
 

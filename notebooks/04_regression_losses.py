@@ -165,7 +165,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder import regression_cases as cases
-from autograder.checks import Case, check_function, reduction_mistakes
+from autograder.checks import Case, check_function, reduce_losses, reduction_mistakes
 
 SMOOTH_FORBID = [
     "torch.nn.functional.smooth_l1_loss",
@@ -190,13 +190,13 @@ def _smooth_mistakes():
         e = (input - target).abs()
         if beta == 0:
             return None
-        return cases.reduce_losses(torch.where(e < beta, e**2 / beta, e - 0.5 * beta), reduction)
+        return reduce_losses(torch.where(e < beta, e**2 / beta, e - 0.5 * beta), reduction)
 
     def no_shift(input, target, reduction="mean", beta=1.0):
         e = (input - target).abs()
         if beta == 0:
             return None
-        return cases.reduce_losses(torch.where(e < beta, 0.5 * e**2 / beta, e), reduction)
+        return reduce_losses(torch.where(e < beta, 0.5 * e**2 / beta, e), reduction)
 
     return {
         "Huber's formula (the squared part not divided by beta)": huber_formula,
@@ -295,12 +295,12 @@ HUBER_FORBID = [
 def _huber_mistakes():
     def smooth_formula(input, target, reduction="mean", delta=1.0, weight=None):
         losses = F.smooth_l1_loss(input, target, reduction="none", beta=delta)
-        return cases.reduce_losses(losses if weight is None else losses * weight, reduction)
+        return reduce_losses(losses if weight is None else losses * weight, reduction)
 
     def no_half(input, target, reduction="mean", delta=1.0, weight=None):
         e = (input - target).abs()
         losses = torch.where(e <= delta, e**2, delta * (e - 0.5 * delta))
-        return cases.reduce_losses(losses if weight is None else losses * weight, reduction)
+        return reduce_losses(losses if weight is None else losses * weight, reduction)
 
     def weight_ignored(input, target, reduction="mean", delta=1.0, weight=None):
         if weight is None:
@@ -617,19 +617,19 @@ def _poisson_mistakes():
         if not full:
             return None
         term = target * torch.log(target) - target + 0.5 * (LOG_2PI + torch.log(target))
-        return cases.reduce_losses(base(input, target, log_input, eps) + term, reduction)
+        return reduce_losses(base(input, target, log_input, eps) + term, reduction)
 
     def stirling_at_one(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
         if not full:
             return None
         term = target * torch.log(target) - target + 0.5 * (LOG_2PI + torch.log(target))
         term = torch.where(target >= 1, term, torch.zeros_like(term))
-        return cases.reduce_losses(base(input, target, log_input, eps) + term, reduction)
+        return reduce_losses(base(input, target, log_input, eps) + term, reduction)
 
     def exact_factorial(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
         if not full:
             return None
-        return cases.reduce_losses(
+        return reduce_losses(
             base(input, target, log_input, eps) + torch.lgamma(target + 1), reduction
         )
 
@@ -828,7 +828,7 @@ def _gaussian_mistakes():
         def wrong(input, target, var, full=False, eps=1e-6, reduction="mean"):
             v = vary(_layout(input, var), eps)
             losses = factor * (torch.log(v) + (input - target) ** 2 / v)
-            return cases.reduce_losses(losses + (constant if full else 0.0), reduction)
+            return reduce_losses(losses + (constant if full else 0.0), reduction)
 
         return wrong
 
@@ -1107,11 +1107,11 @@ def _kl_mistakes():
 
     def cross_entropy(input, target, reduction="mean", log_target=False):
         p = target.exp() if log_target else target
-        return cases.reduce_losses(-p * input, reduction)
+        return reduce_losses(-p * input, reduction)
 
     def reversed_kl(input, target, reduction="mean", log_target=False):
         log_p = target if log_target else target.log()
-        return cases.reduce_losses(input.exp() * (input - log_p), reduction)
+        return reduce_losses(input.exp() * (input - log_p), reduction)
 
     def log_target_ignored(input, target, reduction="mean", log_target=False):
         return _kl(input, target, reduction, not log_target)
@@ -1119,7 +1119,7 @@ def _kl_mistakes():
     def nan_at_zero(input, target, reduction="mean", log_target=False):
         if log_target or bool((target > 0).all()):
             return None
-        return cases.reduce_losses(target * (target.log() - input), reduction)
+        return reduce_losses(target * (target.log() - input), reduction)
 
     return {
         "reduction='mean' used for 'batchmean'": swapped("mean"),
