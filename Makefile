@@ -21,7 +21,7 @@ help:
 	@echo "make test   run the whole test suite"
 	@echo "make instructor  JupyterLab on the course directory, with nbgrader's formgrader"
 	@echo "make build  regenerate source/ and release/ from notebooks/"
-	@echo "make lint   ruff check and format check"
+	@echo "make lint   ruff (check and format) and mypy"
 	@echo "make bench-train   images/s of the CIFAR10 training loop, fed three ways"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -31,13 +31,13 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $@
 
 build: $(STAMP)
-	$(BIN)/python -m autograder.build
+	$(BIN)/python -m autograder build
 
 check: $(STAMP)
-	$(BIN)/python -m autograder.build --check
+	$(BIN)/python -m autograder build --check
 
 lab: build
-	$(BIN)/python -m autograder.student_copy $(STUDENT_DIR)
+	$(BIN)/python -m autograder student-copy $(STUDENT_DIR)
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(STUDENT_DIR) $(ALLOW_ROOT) $(LAB_ARGS)
 
 # Instructors: JupyterLab on the course directory itself, so nbgrader's formgrader works
@@ -45,16 +45,18 @@ lab: build
 instructor: build
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(ALLOW_ROOT) $(LAB_ARGS)
 
-test: $(STAMP)
+# Lint first (ruff and mypy), so that CI checks both.
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check autograder notebooks tests
-	$(BIN)/ruff format --check autograder notebooks tests
+	$(BIN)/ruff check autograder notebooks tests benchmarks
+	$(BIN)/ruff format --check autograder notebooks tests benchmarks
+	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix autograder notebooks tests
-	$(BIN)/ruff format autograder notebooks tests
+	$(BIN)/ruff check --fix autograder notebooks tests benchmarks
+	$(BIN)/ruff format autograder notebooks tests benchmarks
 
 # images/s of the training loop fed three ways (CPU, or CUDA when present); BENCH_ARGS=--help
 bench-train: $(STAMP)

@@ -1,36 +1,52 @@
-"""``python -m autograder grade-one ...`` and ``python -m autograder grade-class ...``."""
+"""The course's command line: ``python -m autograder COMMAND ...``."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from importlib import import_module
 
-USAGE = """usage: python -m autograder COMMAND ...
+# command -> (module with a ``main(argv) -> int``, one line of help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "build": (
+        "autograder.authoring.build",
+        "regenerate source/ and release/ from notebooks/ (--check: report, write nothing)",
+    ),
+    "student-copy": (
+        "autograder.authoring.student_copy",
+        "copy release/ into the student's working copy, never overwriting a notebook",
+    ),
+    "grade-one": (
+        "autograder.grading.grade_one",
+        "grade one student's work (laid out like release/); exit 0 all points, "
+        "1 some missing, 2 grading failed",
+    ),
+    "grade-class": (
+        "autograder.grading.grade_class",
+        "grade nbgrader's submitted/<student>/<assignment>/ in parallel",
+    ),
+}
 
-commands:
-  grade-one SUBMISSION_DIR [--assignment A ...] [--json OUT.json] [--feedback DIR]
-      grade one student's work (laid out like release/); exit 0 all points,
-      1 some missing, 2 grading failed
-  grade-class SUBMITTED_DIR [--workers N] [--db URL] [--out DIR]
-      grade nbgrader's submitted/<student>/<assignment>/ in parallel
 
-Run a command with --help for its options (time, memory, process and output limits).
-"""
+def usage() -> str:
+    lines = ["usage: python -m autograder COMMAND ...", "", "commands:"]
+    for name, (_, help_text) in COMMANDS.items():
+        lines.append(f"  {name:<13} {help_text}")
+    lines += ["", "Run a command with --help for its options."]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
-        print(USAGE)
+        print(usage())
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
-    if command == "grade-one":
-        from .grade_one import main as run
-    elif command == "grade-class":
-        from .grade_class import main as run
-    else:
-        print(f"unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
+    if command not in COMMANDS:
+        print(f"unknown command {command!r}\n\n{usage()}", file=sys.stderr)
         return 2
-    return run(rest)
+    run: Callable[[list[str]], int | None] = import_module(COMMANDS[command][0]).main
+    return run(rest) or 0
 
 
 if __name__ == "__main__":

@@ -32,9 +32,9 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(ROOT), *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]]
 )
 
-from autograder import course  # noqa: E402
-from autograder.build import nbgrader_api  # noqa: E402
-from autograder.grade_one import known_assignments  # noqa: E402
+from autograder import paths  # noqa: E402
+from autograder.grading.grade_one import known_assignments  # noqa: E402
+from autograder.nbgrader_setup import nbgrader_api  # noqa: E402
 
 
 def _meta(cell) -> dict:
@@ -44,10 +44,10 @@ def _meta(cell) -> dict:
 def solved(topic: str) -> nbformat.NotebookNode:
     solutions = {
         _meta(c)["grade_id"]: c.source
-        for c in nbformat.read(course.source_notebook(topic), as_version=4).cells
+        for c in nbformat.read(paths.source_notebook(topic), as_version=4).cells
         if _meta(c).get("solution")
     }
-    nb = nbformat.read(course.release_notebook(topic), as_version=4)
+    nb = nbformat.read(paths.release_notebook(topic), as_version=4)
     for cell in nb.cells:
         if _meta(cell).get("solution") and cell.cell_type == "code":
             cell.source = solutions[_meta(cell)["grade_id"]]
@@ -58,7 +58,7 @@ def student_notebook(topic: str, rng: random.Random, correct: bool) -> nbformat.
     nb = solved(topic)
     if correct:
         return nb
-    release = nbformat.read(course.release_notebook(topic), as_version=4)
+    release = nbformat.read(paths.release_notebook(topic), as_version=4)
     answers = [
         i for i, c in enumerate(nb.cells) if _meta(c).get("solution") and c.cell_type == "code"
     ]  # noqa: E501
@@ -96,7 +96,7 @@ def stock(submitted: Path, topics: list[str], work: Path) -> tuple[float, float]
     start = time.perf_counter()
     api = nbgrader_api(root)
     for topic in topics:
-        shutil.copytree(course.SOURCE / topic, root / "source" / topic)
+        shutil.copytree(paths.SOURCE / topic, root / "source" / topic)
         assert api.generate_assignment(topic, force=True, create=True)["success"]
     setup = time.perf_counter() - start
     shutil.copytree(submitted, root / "submitted")
@@ -141,12 +141,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from sqlalchemy.exc import SAWarning
 
-    from autograder.grade_class import grade_class
-    from autograder.grader import _fast_gradebook
+    from autograder.grading.grade_class import grade_class
+    from autograder.nbgrader_setup import fast_gradebook
 
     warnings.filterwarnings("ignore", category=SAWarning)
     logging.getLogger("traitlets").setLevel(logging.ERROR)
-    _fast_gradebook()  # both sides create gradebooks the same (fast) way
+    fast_gradebook()  # both sides create gradebooks the same (fast) way
 
     topics = known_assignments()
     notebooks = args.students * len(topics)
@@ -172,16 +172,16 @@ def main(argv: list[str] | None = None) -> int:
             progress=False,
         )
         ours = time.perf_counter() - start
-        assert not summary["failed"], summary["failed"]
+        assert not summary.failed, summary.failed
 
     per_stock = (stock_setup + stock_seconds) / args.students
     per_ours = ours / args.students
-    per_notebook = ours * summary["workers"] / notebooks  # worker-seconds per notebook
+    per_notebook = ours * summary.workers / notebooks  # worker-seconds per notebook
     overhead = per_notebook - kernel_floor
     print()
     print(f"stock nbgrader (serial): {per_stock:6.2f} s per student "
           f"(setup {stock_setup:.1f} s, grading {stock_seconds:.1f} s)")  # fmt: skip
-    print(f"grade-class ({summary['workers']} workers): {per_ours:6.2f} s per student "
+    print(f"grade-class ({summary.workers} workers): {per_ours:6.2f} s per student "
           f"({ours:.1f} s in all, setup and feedback included)")  # fmt: skip
     print(f"speed-up: {per_stock / per_ours:.2f}x (target >= 1.7x)")
     print(f"floor (fresh kernel + import torch): {kernel_floor:.2f} s per notebook")

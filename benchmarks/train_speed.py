@@ -4,7 +4,7 @@
    transform is ToTensor (every image goes through PIL);
 2. the PyTorch tutorial's style: the same with batch_size=4 and ToTensor + Normalize;
 3. the course's loop: the data set as one uint8 tensor on the device, batches taken by
-   one index and normalised on the device (autograder.cifar_data.DeviceLoader).
+   one index and normalised on the device (autograder.checking.cifar10.DeviceLoader).
 
 It also measures the compute-only rate, forward + backward + step on one batch already
 on the device, normalised, with no data handling at all: the most any loop could reach.
@@ -33,8 +33,8 @@ import torchvision  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
-from autograder import cifar_data  # noqa: E402
-from autograder.training_checks import course_network  # noqa: E402
+from autograder.checking import cifar10 as cifar_data  # noqa: E402
+from autograder.checking.topics.training_loop import course_network  # noqa: E402
 
 
 def sync(device: torch.device) -> None:

@@ -28,8 +28,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from autograder.checks import check_function, check_value, reduction_mistakes
-from autograder.inputs import classification_cases, regression_cases
+from autograder.checking import check_function, check_value, reduction_mistakes
+from autograder.checking.topics.basic_losses import classification_cases, regression_cases
 
 torch.set_printoptions(precision=4)
 
@@ -196,7 +196,7 @@ def l1_loss(input, target, reduction="mean"):
 
 # %% tests="l1_loss" points=2
 # Public checks: the worked example and fixed random inputs. Silence means they passed.
-from autograder.checks import Case
+from autograder.checking import Case
 
 _forbid = ["torch.nn.functional.l1_loss", "torch.nn.L1Loss"]
 _mistakes = {
@@ -248,7 +248,7 @@ def mse_loss(input, target, reduction="mean"):
 
 # %% tests="mse_loss" points=2
 # Public checks: the worked example and fixed random inputs. Silence means they passed.
-from autograder.checks import Case
+from autograder.checking import Case
 
 
 def _rmse(input, target, reduction="mean"):
@@ -311,7 +311,7 @@ def cross_entropy(input, target, reduction="mean"):
 
 # %% tests="cross_entropy" points=3
 # Public checks: the worked example and fixed random logits. Silence means they passed.
-from autograder.checks import Case
+from autograder.checking import Case
 
 CE_FORBID = [
     "torch.nn.functional.cross_entropy",

@@ -204,8 +204,8 @@ def logsoftmax(input):
 import torch
 import torch.nn.functional as F
 
-from autograder.ce_cases import logit_cases
-from autograder.checks import check_function
+from autograder.checking import check_function
+from autograder.checking.topics.cross_entropy_options import logit_cases
 
 LOGSOFTMAX_FORBID = [
     "torch.nn.functional.log_softmax",
@@ -279,7 +279,7 @@ weighted_mean = (1 * _l0 + 3 * _l1 + 3 * _l2) / (1 + 3 + 3)
 import torch
 import torch.nn.functional as F
 
-from autograder.checks import check_value
+from autograder.checking import check_value
 
 _x = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
 _t = torch.tensor([0, 1, 1])
@@ -349,8 +349,8 @@ def nll(input, target, weight=None, ignore_index=-100, reduction="mean"):
 import torch
 import torch.nn.functional as F
 
-from autograder.ce_cases import index_cases, nll_mistakes
-from autograder.checks import Case, check_function
+from autograder.checking import Case, check_function
+from autograder.checking.topics.cross_entropy_options import index_cases, nll_mistakes
 
 NLL_FORBID = [
     "torch.nn.functional.nll_loss",
@@ -459,8 +459,8 @@ def cross_entropy(
 import torch
 import torch.nn.functional as F
 
-from autograder.ce_cases import ce_mistakes, index_cases
-from autograder.checks import Case, check_function
+from autograder.checking import Case, check_function
+from autograder.checking.topics.cross_entropy_options import ce_mistakes, index_cases
 
 CE_FORBID = [
     "torch.nn.functional.cross_entropy",
@@ -572,8 +572,8 @@ def soft_cross_entropy(input, target, weight=None, reduction="mean", label_smoot
 # Public checks: fixed random logits and target distributions. Silence means they passed.
 import torch.nn.functional as F
 
-from autograder.ce_cases import prob_cases, soft_ce_mistakes
-from autograder.checks import check_function
+from autograder.checking import check_function
+from autograder.checking.topics.cross_entropy_options import prob_cases, soft_ce_mistakes
 
 SOFT_FORBID = [
     "torch.nn.functional.cross_entropy",
@@ -677,8 +677,12 @@ def cross_entropy_grad(input, target, weight=None, reduction="mean"):
 
 # %% tests="cross_entropy_grad" points=3
 # Public checks: autograd in float64 is the reference. Silence means they passed.
-from autograder.ce_cases import autograd_ce_grad, grad_cases, grad_mistakes
-from autograder.checks import check_function
+from autograder.checking import check_function
+from autograder.checking.topics.cross_entropy_options import (
+    autograd_ce_grad,
+    grad_cases,
+    grad_mistakes,
+)
 
 GRAD_FORBID = [
     "torch.Tensor.backward",

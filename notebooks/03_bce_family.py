@@ -190,8 +190,8 @@ def bce(input, target, weight=None, reduction="mean"):
 import torch
 import torch.nn.functional as F
 
-from autograder.bce_cases import bce_mistakes, prob_cases
-from autograder.checks import Case, check_function
+from autograder.checking import Case, check_function
+from autograder.checking.topics.bce_family import bce_mistakes, prob_cases
 
 BCE_FORBID = [
     "torch.nn.functional.binary_cross_entropy",
@@ -283,7 +283,7 @@ while True:
 import torch
 import torch.nn.functional as F
 
-from autograder.checks import check_value
+from autograder.checking import check_value
 
 
 def _first_broken(dtype):
@@ -386,8 +386,8 @@ def bce_with_logits(input, target, weight=None, reduction="mean", pos_weight=Non
 import torch
 import torch.nn.functional as F
 
-from autograder.bce_cases import bce_logits_mistakes, logit_cases
-from autograder.checks import Case, check_function
+from autograder.checking import Case, check_function
+from autograder.checking.topics.bce_family import bce_logits_mistakes, logit_cases
 
 SOFTPLUS_FORBID = [
     "torch.nn.functional.softplus",
@@ -517,8 +517,8 @@ def soft_margin(input, target, reduction="mean"):
 import torch
 import torch.nn.functional as F
 
-from autograder.bce_cases import margin_cases, soft_margin_mistakes
-from autograder.checks import Case, check_function
+from autograder.checking import Case, check_function
+from autograder.checking.topics.bce_family import margin_cases, soft_margin_mistakes
 
 SOFTPLUS_FORBID = [
     "torch.nn.functional.softplus",
@@ -594,8 +594,8 @@ def multilabel_soft_margin(input, target, weight=None, reduction="mean"):
 import torch
 import torch.nn.functional as F
 
-from autograder.bce_cases import multilabel_cases, multilabel_mistakes
-from autograder.checks import Case, check_function
+from autograder.checking import Case, check_function
+from autograder.checking.topics.bce_family import multilabel_cases, multilabel_mistakes
 
 SOFTPLUS_FORBID = [
     "torch.nn.functional.softplus",
@@ -702,8 +702,12 @@ def bce_with_logits_grad(input, target, weight=None, reduction="mean", pos_weigh
 
 # %% tests="bce_with_logits_grad" points=3
 # Public checks: autograd in float64 is the reference. Silence means they passed.
-from autograder.bce_cases import autograd_bce_logits_grad, bce_grad_mistakes, logit_cases
-from autograder.checks import check_function
+from autograder.checking import check_function
+from autograder.checking.topics.bce_family import (
+    autograd_bce_logits_grad,
+    bce_grad_mistakes,
+    logit_cases,
+)
 
 GRAD_FORBID = [
     "torch.Tensor.backward",

@@ -164,8 +164,8 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
 import torch
 import torch.nn.functional as F
 
-from autograder import regression_cases as cases
-from autograder.checks import Case, check_function, reduce_losses, reduction_mistakes
+from autograder.checking import Case, check_function, reduce_losses, reduction_mistakes
+from autograder.checking.topics import regression_losses as cases
 
 SMOOTH_FORBID = [
     "torch.nn.functional.smooth_l1_loss",
@@ -273,8 +273,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 import torch
 import torch.nn.functional as F
 
-from autograder import regression_cases as cases
-from autograder.checks import Case, check_function, reduction_mistakes
+from autograder.checking import Case, check_function, reduction_mistakes
+from autograder.checking.topics import regression_losses as cases
 
 HUBER_FORBID = [
     "torch.nn.functional.huber_loss",
@@ -400,8 +400,8 @@ def smooth_l1_via_huber(input, target, reduction="mean", beta=1.0):
 # Public checks: both directions of the identity. Silence means they passed.
 import torch.nn.functional as F
 
-from autograder import regression_cases as cases
-from autograder.checks import check_function
+from autograder.checking import check_function
+from autograder.checking.topics import regression_losses as cases
 
 
 def _huber(input, target, reduction="mean", delta=1.0):
@@ -586,8 +586,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from autograder import regression_cases as cases
-from autograder.checks import Case, check_function, reduction_mistakes
+from autograder.checking import Case, check_function, reduction_mistakes
+from autograder.checking.topics import regression_losses as cases
 
 POISSON_FORBID = [
     "torch.nn.functional.poisson_nll_loss",
@@ -803,8 +803,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from autograder import regression_cases as cases
-from autograder.checks import Case, CheckFailed, call_quietly, check_function, reduction_mistakes
+from autograder.checking import Case, CheckFailed, call_quietly, check_function, reduction_mistakes
+from autograder.checking.topics import regression_losses as cases
 
 GAUSSIAN_FORBID = [
     "torch.nn.functional.gaussian_nll_loss",
@@ -990,8 +990,8 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from autograder import regression_cases as cases
-from autograder.checks import Case, check_function
+from autograder.checking import Case, check_function
+from autograder.checking.topics import regression_losses as cases
 
 
 def _true_kl(p, q):
@@ -1079,8 +1079,8 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from autograder import regression_cases as cases
-from autograder.checks import Case, check_function, reduction_mistakes
+from autograder.checking import Case, check_function, reduction_mistakes
+from autograder.checking.topics import regression_losses as cases
 
 KL_FORBID = [
     "torch.nn.functional.kl_div",

@@ -169,8 +169,8 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
 import torch
 import torch.nn.functional as F
 
-from autograder.checks import Case, check_function
-from autograder.margin_cases import (
+from autograder.checking import Case, check_function
+from autograder.checking.topics.margin_losses import (
     check_rejects_bad_reduction,
     margin_ranking_cases,
     margin_ranking_mistakes,
@@ -279,8 +279,8 @@ def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
 import torch
 import torch.nn.functional as F
 
-from autograder.checks import Case, check_function
-from autograder.margin_cases import (
+from autograder.checking import Case, check_function
+from autograder.checking.topics.margin_losses import (
     check_rejects_bad_reduction,
     hinge_embedding_cases,
     hinge_embedding_mistakes,
@@ -410,8 +410,8 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
 import torch
 import torch.nn.functional as F
 
-from autograder.checks import Case, check_function
-from autograder.margin_cases import (
+from autograder.checking import Case, check_function
+from autograder.checking.topics.margin_losses import (
     check_rejects_bad_reduction,
     cosine_embedding_cases,
     cosine_embedding_mistakes,
@@ -538,8 +538,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
 import torch
 import torch.nn.functional as F
 
-from autograder.checks import Case, check_function
-from autograder.margin_cases import (
+from autograder.checking import Case, check_function
+from autograder.checking.topics.margin_losses import (
     check_rejects_bad_reduction,
     multi_margin_cases,
     multi_margin_mistakes,
@@ -668,8 +668,8 @@ def multilabel_margin_loss(input, target, reduction="mean"):
 import torch
 import torch.nn.functional as F
 
-from autograder.checks import Case, check_function
-from autograder.margin_cases import (
+from autograder.checking import Case, check_function
+from autograder.checking.topics.margin_losses import (
     check_rejects_bad_reduction,
     multilabel_margin_cases,
     multilabel_margin_mistakes,
@@ -810,8 +810,12 @@ def triplet_margin_loss(
 import torch
 import torch.nn.functional as F
 
-from autograder.checks import Case, check_function
-from autograder.margin_cases import check_rejects_bad_reduction, triplet_cases, triplet_mistakes
+from autograder.checking import Case, check_function
+from autograder.checking.topics.margin_losses import (
+    check_rejects_bad_reduction,
+    triplet_cases,
+    triplet_mistakes,
+)
 
 _forbid = [
     "torch.nn.functional.triplet_margin_loss",
@@ -929,8 +933,8 @@ def triplet_margin_with_distance_loss(
 import torch
 import torch.nn.functional as F
 
-from autograder.checks import Case, check_function
-from autograder.margin_cases import (
+from autograder.checking import Case, check_function
+from autograder.checking.topics.margin_losses import (
     check_rejects_bad_reduction,
     cosine_distance,
     triplet_distance_cases,

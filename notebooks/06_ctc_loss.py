@@ -258,8 +258,12 @@ def collapse(path, blank=0):
 
 # %% tests="collapse" points=1
 # Public checks: fixed paths and random ones. Silence means they passed.
-from autograder.checks import check_function
-from autograder.ctc_cases import collapse_cases, collapse_mistakes, collapse_reference
+from autograder.checking import check_function
+from autograder.checking.topics.ctc_loss import (
+    collapse_cases,
+    collapse_mistakes,
+    collapse_reference,
+)
 
 check_function(collapse, collapse_reference, collapse_cases(seed=11), mistakes=collapse_mistakes())
 ### BEGIN HIDDEN TESTS
@@ -312,8 +316,8 @@ import math
 
 import torch
 
-from autograder import ctc_cases
-from autograder.checks import check_value
+from autograder.checking import check_value
+from autograder.checking.topics import ctc_loss as ctc_cases
 
 _table = torch.tensor([[0.5, 0.4, 0.1], [0.3, 0.3, 0.4], [0.6, 0.1, 0.3]], dtype=torch.float64)
 
@@ -461,8 +465,13 @@ def ctc_single(log_probs, target, blank=0):
 # Public checks: the worked example, edge cases and random sequences, against F.ctc_loss.
 import torch
 
-from autograder.checks import Case, check_function
-from autograder.ctc_cases import CTC_FORBID, single_cases, single_mistakes, torch_ctc_single
+from autograder.checking import Case, check_function
+from autograder.checking.topics.ctc_loss import (
+    CTC_FORBID,
+    single_cases,
+    single_mistakes,
+    torch_ctc_single,
+)
 
 _uniform = torch.full((3, 3), 1 / 3, dtype=torch.float64).log()
 _example = [Case("worked example: uniform, 3 frames, target ab", (_uniform, torch.tensor([1, 2])))]
@@ -603,8 +612,8 @@ def ctc_loss(
 # Public checks: padded targets, every reduction. Silence means they passed.
 import torch.nn.functional as F
 
-from autograder.checks import check_function
-from autograder.ctc_cases import CTC_FORBID, batch_cases, batch_mistakes
+from autograder.checking import check_function
+from autograder.checking.topics.ctc_loss import CTC_FORBID, batch_cases, batch_mistakes
 
 check_function(
     ctc_loss,
@@ -628,8 +637,8 @@ check_function(
 # Public checks: concatenated 1-D targets, every reduction. Silence means they passed.
 import torch.nn.functional as F
 
-from autograder.checks import check_function
-from autograder.ctc_cases import CTC_FORBID, batch_cases, batch_mistakes
+from autograder.checking import check_function
+from autograder.checking.topics.ctc_loss import CTC_FORBID, batch_cases, batch_mistakes
 
 check_function(
     ctc_loss,
@@ -653,8 +662,8 @@ check_function(
 # Public checks: an infeasible target in every batch, zero_infinity False and True.
 import torch.nn.functional as F
 
-from autograder.checks import check_function
-from autograder.ctc_cases import CTC_FORBID, batch_cases, batch_mistakes
+from autograder.checking import check_function
+from autograder.checking.topics.ctc_loss import CTC_FORBID, batch_cases, batch_mistakes
 
 _cases = batch_cases(seed=43, form="padded", infeasible=True)
 _cases += batch_cases(seed=44, form="concatenated", infeasible=True)

@@ -32,7 +32,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-import autograder.backprop_cases  # noqa: F401 (the checks' inputs, loaded before any answer)
+import autograder.checking.topics.backpropagation  # noqa: F401 (the checks' inputs, loaded before any answer)
 
 torch.set_printoptions(precision=4)
 torch.set_num_threads(1)  # every tensor here is tiny: one thread avoids the cost of syncing many
@@ -186,7 +186,7 @@ n_requires_grad = n.requires_grad
 # Public checks: each answer against the same tensors, rebuilt here.
 import torch
 
-from autograder.checks import check_value
+from autograder.checking import check_value
 
 _w = torch.tensor([1.0, -2.0], requires_grad=True)
 _x = torch.tensor([3.0, 0.5])
@@ -290,14 +290,13 @@ def gradient_snapshots(model, input, target):
 
 # %% tests="gradient_snapshots" points=3
 # Public checks: fresh models from fixed seeds. Silence means they passed.
-from autograder.backprop_cases import (
+from autograder.checking import CheckFailed, check_value, forbid_calls, fresh_seed
+from autograder.checking.topics.backpropagation import (
     REFERENCES,
     reference_snapshots,
     snapshot_mistakes,
     snapshot_model,
 )
-from autograder.checks import CheckFailed, check_value, fresh_seed
-from autograder.forbid import forbid_calls
 
 _problem = forbid_calls(gradient_snapshots, REFERENCES)
 if _problem:
@@ -377,7 +376,7 @@ grad_after_two_backwards = _w.grad.clone()
 # Public checks: PyTorch is asked the same questions here.
 import torch
 
-from autograder.checks import check_value
+from autograder.checking import check_value
 
 
 def _raises(make_s):
@@ -462,10 +461,10 @@ def vector_jacobian_product(f, x, v):
 # Public checks: fixed random functions and vectors. Silence means they passed.
 import torch
 
-from autograder import backprop_cases
-from autograder.checks import check_function
+from autograder.checking import check_function
+from autograder.checking.topics import backpropagation
 
-_forbid = backprop_cases.REFERENCES + [
+_forbid = backpropagation.REFERENCES + [
     "torch.autograd.functional.jacobian",
     "torch.autograd.functional.vjp",
     "torch.func.vjp",
@@ -473,22 +472,22 @@ _forbid = backprop_cases.REFERENCES + [
     "torch.func.jacfwd",
 ]
 _mistakes = {
-    "v ignored (the gradient of f(x).sum())": lambda f, x, v: backprop_cases.explicit_vjp(
+    "v ignored (the gradient of f(x).sum())": lambda f, x, v: backpropagation.explicit_vjp(
         f, x, torch.ones_like(v)
     ),
 }
 check_function(
     vector_jacobian_product,
-    backprop_cases.explicit_vjp,
-    backprop_cases.vjp_cases(seed=21),
+    backpropagation.explicit_vjp,
+    backpropagation.vjp_cases(seed=21),
     mistakes=_mistakes,
     forbid=_forbid,
 )
 ### BEGIN HIDDEN TESTS
 check_function(
     vector_jacobian_product,
-    backprop_cases.explicit_vjp,
-    backprop_cases.vjp_cases(seed=None),
+    backpropagation.explicit_vjp,
+    backpropagation.vjp_cases(seed=None),
     public=False,
     mistakes=_mistakes,
     forbid=_forbid,
@@ -607,10 +606,10 @@ def l1_loss_grad(input, target, reduction="mean", grad_output=None):
 import torch
 import torch.nn.functional as F
 
-from autograder import backprop_cases
-from autograder.checks import Case, check_function
+from autograder.checking import Case, check_function
+from autograder.checking.topics import backpropagation
 
-_reference = backprop_cases.autograd_input_grad(F.l1_loss)
+_reference = backpropagation.autograd_input_grad(F.l1_loss)
 
 
 def _sign_zero_is_one(input, target, reduction="mean", grad_output=None):
@@ -622,7 +621,7 @@ def _sign_zero_is_one(input, target, reduction="mean", grad_output=None):
 
 
 _mistakes = {
-    **backprop_cases.grad_mistakes(_reference),
+    **backpropagation.grad_mistakes(_reference),
     "sign(0) taken as +1 at a tie (PyTorch uses 0)": _sign_zero_is_one,
 }
 _x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
@@ -633,18 +632,18 @@ _example = [
 check_function(
     l1_loss_grad,
     _reference,
-    _example + backprop_cases.regression_grad_cases(seed=31),
+    _example + backpropagation.regression_grad_cases(seed=31),
     mistakes=_mistakes,
-    forbid=backprop_cases.AUTOGRAD_FORBID,
+    forbid=backpropagation.AUTOGRAD_FORBID,
 )
 ### BEGIN HIDDEN TESTS
 check_function(
     l1_loss_grad,
     _reference,
-    backprop_cases.regression_grad_cases(seed=None, draws=5),
+    backpropagation.regression_grad_cases(seed=None, draws=5),
     public=False,
     mistakes=_mistakes,
-    forbid=backprop_cases.AUTOGRAD_FORBID,
+    forbid=backpropagation.AUTOGRAD_FORBID,
 )
 ### END HIDDEN TESTS
 
@@ -672,12 +671,12 @@ def mse_loss_grad(input, target, reduction="mean", grad_output=None):
 import torch
 import torch.nn.functional as F
 
-from autograder import backprop_cases
-from autograder.checks import Case, check_function
+from autograder.checking import Case, check_function
+from autograder.checking.topics import backpropagation
 
-_reference = backprop_cases.autograd_input_grad(F.mse_loss)
+_reference = backpropagation.autograd_input_grad(F.mse_loss)
 _mistakes = {
-    **backprop_cases.grad_mistakes(_reference),
+    **backpropagation.grad_mistakes(_reference),
     "the factor 2 of the square forgotten": lambda *a, **k: _reference(*a, **k) / 2,
     "the sign flipped: target - input instead of input - target": lambda *a, **k: (
         -_reference(*a, **k)
@@ -691,18 +690,18 @@ _example = [
 check_function(
     mse_loss_grad,
     _reference,
-    _example + backprop_cases.regression_grad_cases(seed=32),
+    _example + backpropagation.regression_grad_cases(seed=32),
     mistakes=_mistakes,
-    forbid=backprop_cases.AUTOGRAD_FORBID,
+    forbid=backpropagation.AUTOGRAD_FORBID,
 )
 ### BEGIN HIDDEN TESTS
 check_function(
     mse_loss_grad,
     _reference,
-    backprop_cases.regression_grad_cases(seed=None, draws=5),
+    backpropagation.regression_grad_cases(seed=None, draws=5),
     public=False,
     mistakes=_mistakes,
-    forbid=backprop_cases.AUTOGRAD_FORBID,
+    forbid=backpropagation.AUTOGRAD_FORBID,
 )
 ### END HIDDEN TESTS
 
@@ -734,10 +733,10 @@ def cross_entropy_grad(input, target, reduction="mean", grad_output=None):
 import torch
 import torch.nn.functional as F
 
-from autograder import backprop_cases
-from autograder.checks import Case, check_function
+from autograder.checking import Case, check_function
+from autograder.checking.topics import backpropagation
 
-_reference = backprop_cases.autograd_input_grad(F.cross_entropy)
+_reference = backpropagation.autograd_input_grad(F.cross_entropy)
 
 
 def _softmax_forgotten(input, target, reduction="mean", grad_output=None):
@@ -761,7 +760,7 @@ def _softmax_alone(input, target, reduction="mean", grad_output=None):
 
 
 _mistakes = {
-    **backprop_cases.grad_mistakes(_reference),
+    **backpropagation.grad_mistakes(_reference),
     "divided by N * C for reduction='mean' (it averages the N losses)": _mean_over_all,
     "softmax forgotten (the logits minus the one-hot target)": _softmax_forgotten,
     "the one-hot target not subtracted (the softmax alone)": _softmax_alone,
@@ -775,18 +774,18 @@ _example = [
 check_function(
     cross_entropy_grad,
     _reference,
-    _example + backprop_cases.classification_grad_cases(seed=33),
+    _example + backpropagation.classification_grad_cases(seed=33),
     mistakes=_mistakes,
-    forbid=backprop_cases.AUTOGRAD_FORBID,
+    forbid=backpropagation.AUTOGRAD_FORBID,
 )
 ### BEGIN HIDDEN TESTS
 check_function(
     cross_entropy_grad,
     _reference,
-    backprop_cases.classification_grad_cases(seed=None, draws=5),
+    backpropagation.classification_grad_cases(seed=None, draws=5),
     public=False,
     mistakes=_mistakes,
-    forbid=backprop_cases.AUTOGRAD_FORBID,
+    forbid=backpropagation.AUTOGRAD_FORBID,
 )
 ### END HIDDEN TESTS
 
@@ -814,10 +813,10 @@ def bce_with_logits_grad(input, target, reduction="mean", grad_output=None):
 import torch
 import torch.nn.functional as F
 
-from autograder import backprop_cases
-from autograder.checks import check_function
+from autograder.checking import check_function
+from autograder.checking.topics import backpropagation
 
-_reference = backprop_cases.autograd_input_grad(F.binary_cross_entropy_with_logits)
+_reference = backpropagation.autograd_input_grad(F.binary_cross_entropy_with_logits)
 
 
 def _wrt_probability(input, target, reduction="mean", grad_output=None):
@@ -828,25 +827,25 @@ def _wrt_probability(input, target, reduction="mean", grad_output=None):
 
 
 _mistakes = {
-    **backprop_cases.grad_mistakes(_reference),
+    **backpropagation.grad_mistakes(_reference),
     "the gradient with respect to the probability sigmoid(x), not the logit x": _wrt_probability,
     "the sign flipped: target - sigmoid(input)": lambda *a, **k: -_reference(*a, **k),
 }
 check_function(
     bce_with_logits_grad,
     _reference,
-    backprop_cases.binary_grad_cases(seed=34),
+    backpropagation.binary_grad_cases(seed=34),
     mistakes=_mistakes,
-    forbid=backprop_cases.AUTOGRAD_FORBID,
+    forbid=backpropagation.AUTOGRAD_FORBID,
 )
 ### BEGIN HIDDEN TESTS
 check_function(
     bce_with_logits_grad,
     _reference,
-    backprop_cases.binary_grad_cases(seed=None, draws=5),
+    backpropagation.binary_grad_cases(seed=None, draws=5),
     public=False,
     mistakes=_mistakes,
-    forbid=backprop_cases.AUTOGRAD_FORBID,
+    forbid=backpropagation.AUTOGRAD_FORBID,
 )
 ### END HIDDEN TESTS
 
@@ -922,34 +921,34 @@ def numerical_gradient(f, x, eps=1e-6):
 
 # %% tests="numerical_gradient" points=2
 # Public checks: fixed random inputs. Silence means they passed.
-from autograder import backprop_cases
-from autograder.checks import check_function
+from autograder.checking import check_function
+from autograder.checking.topics import backpropagation
 
 _mistakes = {
-    "a forward difference (f(x + eps) - f(x)) / eps": backprop_cases.forward_difference,
+    "a forward difference (f(x + eps) - f(x)) / eps": backpropagation.forward_difference,
     "divided by eps instead of 2 eps": lambda f, x, eps=1e-6: (
-        2 * backprop_cases.central_difference(f, x, eps)
+        2 * backpropagation.central_difference(f, x, eps)
     ),
 }
 check_function(
     numerical_gradient,
-    backprop_cases.central_difference,
-    backprop_cases.numerical_cases(seed=41),
+    backpropagation.central_difference,
+    backpropagation.numerical_cases(seed=41),
     rtol=1e-7,
     atol=1e-9,
     mistakes=_mistakes,
-    forbid=backprop_cases.AUTOGRAD_FORBID,
+    forbid=backpropagation.AUTOGRAD_FORBID,
 )
 ### BEGIN HIDDEN TESTS
 check_function(
     numerical_gradient,
-    backprop_cases.central_difference,
-    backprop_cases.numerical_cases(seed=None),
+    backpropagation.central_difference,
+    backpropagation.numerical_cases(seed=None),
     rtol=1e-7,
     atol=1e-9,
     public=False,
     mistakes=_mistakes,
-    forbid=backprop_cases.AUTOGRAD_FORBID,
+    forbid=backpropagation.AUTOGRAD_FORBID,
 )
 ### END HIDDEN TESTS
 
@@ -1023,7 +1022,7 @@ planted_bug = [name for name, passed in check_results.items() if not passed][0]
 # Public checks: every hand gradient is compared with autograd here.
 import torch
 
-from autograder.checks import check_value
+from autograder.checking import check_value
 
 
 def _autograd(f, at):
@@ -1110,25 +1109,25 @@ def two_layer_grads(input, target, W1, b1, W2, b2, reduction="mean"):
 
 # %% tests="two_layer_grads" points=4
 # Public checks: fixed random networks. Silence means they passed.
-from autograder import backprop_cases
-from autograder.checks import check_function
+from autograder.checking import check_function
+from autograder.checking.topics import backpropagation
 
-_mistakes = backprop_cases.two_layer_mistakes()
+_mistakes = backpropagation.two_layer_mistakes()
 check_function(
     two_layer_grads,
-    backprop_cases.autograd_two_layer_grads,
-    backprop_cases.two_layer_cases(seed=51),
+    backpropagation.autograd_two_layer_grads,
+    backpropagation.two_layer_cases(seed=51),
     mistakes=_mistakes,
-    forbid=backprop_cases.AUTOGRAD_FORBID,
+    forbid=backpropagation.AUTOGRAD_FORBID,
 )
 ### BEGIN HIDDEN TESTS
 check_function(
     two_layer_grads,
-    backprop_cases.autograd_two_layer_grads,
-    backprop_cases.two_layer_cases(seed=None, draws=5),
+    backpropagation.autograd_two_layer_grads,
+    backpropagation.two_layer_cases(seed=None, draws=5),
     public=False,
     mistakes=_mistakes,
-    forbid=backprop_cases.AUTOGRAD_FORBID,
+    forbid=backpropagation.AUTOGRAD_FORBID,
 )
 ### END HIDDEN TESTS
 

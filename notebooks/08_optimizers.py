@@ -48,7 +48,8 @@ import math
 import matplotlib.pyplot as plt
 import torch
 
-import autograder.optim_cases  # noqa: F401  (the checks; imported before any of your code)
+import autograder.checking.optim  # noqa: F401  (the checks; imported before any of your code)
+import autograder.checking.topics.optimizers  # noqa: F401
 
 torch.set_printoptions(precision=4)
 
@@ -119,7 +120,7 @@ def gd_path(x0, lr, steps):
 # Public checks: the closed form (1 - 8 lr)^t x0. Silence means they passed.
 import torch
 
-from autograder.checks import Case, check_function, generator
+from autograder.checking import Case, check_function, generator
 
 
 def _closed_form(x0, lr, steps):
@@ -188,7 +189,7 @@ lr_fastest = 1 / 8
 
 # %% tests="lr_limits" points=1
 # Public checks: two numbers worked out by hand.
-from autograder.checks import check_value
+from autograder.checking import check_value
 
 check_value(
     "the divergence threshold lr_limit",
@@ -301,7 +302,7 @@ def fit_line(w, x, y, *, lr, steps):
 
 # %% tests="fit_line" points=2
 # Public checks: a small least-squares problem. Silence means they passed.
-from autograder.optim_cases import check_fit_line
+from autograder.checking.topics.optimizers import check_fit_line
 
 check_fit_line(fit_line, seed=81)
 ### BEGIN HIDDEN TESTS
@@ -339,7 +340,7 @@ def two_group_sgd(w1, w2, loss_fn, *, lr, lr2, momentum, steps):
 
 # %% tests="two_group_sgd" points=2
 # Public checks: two tensors trained at two learning rates. Silence means they passed.
-from autograder.optim_cases import check_param_groups
+from autograder.checking.topics.optimizers import check_param_groups
 
 check_param_groups(two_group_sgd, seed=82)
 ### BEGIN HIDDEN TESTS
@@ -413,7 +414,7 @@ def resume_sgd(w, loss_fn, *, lr, momentum, steps, stop):
 
 # %% tests="resume_sgd" points=2
 # Public checks: a resumed run against an uninterrupted one. Silence means they passed.
-from autograder.optim_cases import check_resume
+from autograder.checking.topics.optimizers import check_resume
 
 check_resume(resume_sgd, seed=83)
 ### BEGIN HIDDEN TESTS
@@ -482,7 +483,7 @@ def sgd_step(
 # Public checks: every option, every step, against torch.optim.SGD.
 import torch
 
-from autograder.optim_cases import FORBID, SGD_MISTAKES, check_optimizer, optimizer_cases
+from autograder.checking.optim import FORBID, SGD_MISTAKES, check_optimizer, optimizer_cases
 
 check_optimizer(
     sgd_step,
@@ -549,7 +550,7 @@ def sgd_other_step(param, grad, state, *, lr, momentum):
 # Public checks: equal to torch.optim.SGD at a constant lr; the formula when lr changes.
 import torch
 
-from autograder.optim_cases import check_optimizer, schedule_cases, sgd_other_convention
+from autograder.checking.optim import check_optimizer, schedule_cases, sgd_other_convention
 
 _cases = schedule_cases(seed=87)
 check_optimizer(sgd_other_step, torch.optim.SGD, _cases[:1], forbid=["torch.optim.SGD"])
@@ -607,7 +608,7 @@ first_differing_step = 5
 
 # %% tests="first_differing_step" points=1
 # Public check: one number read from the run above.
-from autograder.checks import check_value
+from autograder.checking import check_value
 
 check_value(
     "the first step after which the two conventions differ",
@@ -683,7 +684,7 @@ def effective_memory(beta):
 # Public checks: an EWA run on impulses, and the average age summed numerically.
 import torch
 
-from autograder.checks import Case, check_function, generator
+from autograder.checking import Case, check_function, generator
 
 
 def _weights_by_running(beta, steps):
@@ -826,7 +827,7 @@ def adagrad_step(
 # Public checks: every option, every step, against torch.optim.Adagrad.
 import torch
 
-from autograder.optim_cases import FORBID, check_optimizer, optimizer_cases
+from autograder.checking.optim import FORBID, check_optimizer, optimizer_cases
 
 check_optimizer(
     adagrad_step, torch.optim.Adagrad, optimizer_cases("adagrad", 91), forbid=FORBID["adagrad"]
@@ -906,7 +907,7 @@ def rmsprop_step(
 # Public checks: every option, every step, against torch.optim.RMSprop.
 import torch
 
-from autograder.optim_cases import FORBID, check_optimizer, optimizer_cases
+from autograder.checking.optim import FORBID, check_optimizer, optimizer_cases
 
 check_optimizer(
     rmsprop_step, torch.optim.RMSprop, optimizer_cases("rmsprop", 92), forbid=FORBID["rmsprop"]
@@ -965,7 +966,7 @@ def adadelta_step(param, grad, state, *, lr=1.0, rho=0.9, eps=1e-6, weight_decay
 # Public checks: every option, every step, against torch.optim.Adadelta.
 import torch
 
-from autograder.optim_cases import FORBID, check_optimizer, optimizer_cases
+from autograder.checking.optim import FORBID, check_optimizer, optimizer_cases
 
 check_optimizer(
     adadelta_step, torch.optim.Adadelta, optimizer_cases("adadelta", 93), forbid=FORBID["adadelta"]
@@ -1062,7 +1063,7 @@ def adam_step(
 # Public checks: every option, every step, against torch.optim.Adam.
 import torch
 
-from autograder.optim_cases import ADAM_MISTAKES, FORBID, check_optimizer, optimizer_cases
+from autograder.checking.optim import ADAM_MISTAKES, FORBID, check_optimizer, optimizer_cases
 
 check_optimizer(
     adam_step,
@@ -1145,7 +1146,7 @@ def adamw_step(
 # Public checks: every option, every step, against torch.optim.AdamW.
 import torch
 
-from autograder.optim_cases import ADAMW_MISTAKES, FORBID, check_optimizer, optimizer_cases
+from autograder.checking.optim import ADAMW_MISTAKES, FORBID, check_optimizer, optimizer_cases
 
 check_optimizer(
     adamw_step,
@@ -1212,7 +1213,7 @@ def adamax_step(
 # Public checks: every option, every step, against torch.optim.Adamax.
 import torch
 
-from autograder.optim_cases import FORBID, check_optimizer, optimizer_cases
+from autograder.checking.optim import FORBID, check_optimizer, optimizer_cases
 
 check_optimizer(
     adamax_step, torch.optim.Adamax, optimizer_cases("adamax", 94), forbid=FORBID["adamax"]
@@ -1301,7 +1302,7 @@ def nadam_step(
 # Public checks: every option, every step, against torch.optim.NAdam.
 import torch
 
-from autograder.optim_cases import FORBID, check_optimizer, optimizer_cases
+from autograder.checking.optim import FORBID, check_optimizer, optimizer_cases
 
 check_optimizer(nadam_step, torch.optim.NAdam, optimizer_cases("nadam", 95), forbid=FORBID["nadam"])
 ### BEGIN HIDDEN TESTS
@@ -1380,7 +1381,7 @@ def asgd_step(
 # Public checks: every option, every step (the parameter and state["ax"]), against ASGD.
 import torch
 
-from autograder.optim_cases import FORBID, check_optimizer, optimizer_cases
+from autograder.checking.optim import FORBID, check_optimizer, optimizer_cases
 
 check_optimizer(
     asgd_step,
@@ -1456,7 +1457,7 @@ def rprop_step(
 # Public checks: every option, every step, against torch.optim.Rprop.
 import torch
 
-from autograder.optim_cases import FORBID, check_optimizer, optimizer_cases
+from autograder.checking.optim import FORBID, check_optimizer, optimizer_cases
 
 check_optimizer(rprop_step, torch.optim.Rprop, optimizer_cases("rprop", 97), forbid=FORBID["rprop"])
 ### BEGIN HIDDEN TESTS
@@ -1566,8 +1567,8 @@ def minimise_rosenbrock(start):
 # Public checks: the function, the closure, and the minimum found.
 import torch
 
-from autograder.checks import Case, check_function, check_value, generator
-from autograder.optim_cases import check_closure, rosenbrock_value
+from autograder.checking import Case, check_function, check_value, generator
+from autograder.checking.topics.optimizers import check_closure, rosenbrock_value
 
 _gen = torch.Generator().manual_seed(98)
 _points = [torch.tensor([1.0, 1.0], dtype=torch.float64)] + [
@@ -1695,8 +1696,8 @@ def cosine_annealing_lr(base_lr, epoch, *, T_max, eta_min=0.0):
 # Public checks: StepLR, every epoch.
 from functools import partial
 
-from autograder.checks import check_function
-from autograder.optim_cases import scheduler_cases, scheduler_lr
+from autograder.checking import check_function
+from autograder.checking.topics.optimizers import scheduler_cases, scheduler_lr
 
 _forbid = ["torch.optim.lr_scheduler.StepLR"]
 _ref = partial(scheduler_lr, "step_lr")
@@ -1711,8 +1712,8 @@ check_function(
 # Public checks: ExponentialLR, every epoch.
 from functools import partial
 
-from autograder.checks import check_function
-from autograder.optim_cases import scheduler_cases, scheduler_lr
+from autograder.checking import check_function
+from autograder.checking.topics.optimizers import scheduler_cases, scheduler_lr
 
 _forbid = ["torch.optim.lr_scheduler.ExponentialLR"]
 _ref = partial(scheduler_lr, "exponential_lr")
@@ -1729,8 +1730,8 @@ check_function(exponential_lr, _ref, _cases, rtol=1e-9, forbid=_forbid, public=F
 from functools import partial
 from math import cos
 
-from autograder.checks import check_function
-from autograder.optim_cases import scheduler_cases, scheduler_lr
+from autograder.checking import check_function
+from autograder.checking.topics.optimizers import scheduler_cases, scheduler_lr
 
 _forbid = ["torch.optim.lr_scheduler.CosineAnnealingLR"]
 _ref = partial(scheduler_lr, "cosine_annealing_lr")

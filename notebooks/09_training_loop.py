@@ -35,8 +35,8 @@ import torchvision
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-import autograder.training_checks  # noqa: F401 (the checks' snapshot of torch, taken first)
-from autograder import cifar_data
+import autograder.checking.topics.training_loop  # noqa: F401 (the checks' snapshot of torch, taken first)
+from autograder.checking import cifar10
 
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 print("device:", device)
@@ -49,7 +49,7 @@ print("device:", device)
 
 # %%
 N_TRAIN, N_TEST = 1000, 500
-train_set, test_set, generated = cifar_data.load_cifar10(N_TRAIN, N_TEST)
+train_set, test_set, generated = cifar10.load_cifar10(N_TRAIN, N_TEST)
 classes = train_set.classes
 print(f"{len(train_set)} training and {len(test_set)} test images; classes: {classes}")
 print(f"this notebook uses the first {N_TRAIN} and {N_TEST} of them")
@@ -130,7 +130,7 @@ flat_features = 64 * 4 * 4
 # Public checks: the shapes the network really produces. Silence means they passed.
 import torch
 
-from autograder.checks import check_value
+from autograder.checking import check_value
 
 _x = torch.zeros(1, 3, 32, 32)
 _truth = []
@@ -202,7 +202,7 @@ def merge_linears(first, second):
 # Public checks: random layers and the network's own. Silence means they passed.
 import torch
 
-from autograder.checks import Case, check_function
+from autograder.checking import Case, check_function
 
 
 def _merged(first, second):
@@ -211,7 +211,7 @@ def _merged(first, second):
 
 
 def _linear_cases(seed):
-    from autograder.checks import generator
+    from autograder.checking import generator
 
     gen, _ = generator(seed)
     cases = []
@@ -301,7 +301,7 @@ def backward_once(model, loss_fn, images, labels):
 
 # %% tests="backward_once" points=2
 # Public checks: a fixed network and batch. Silence means they passed.
-from autograder.training_checks import check_backward_once
+from autograder.checking.topics.training_loop import check_backward_once
 
 check_backward_once(backward_once, seed=1)
 check_backward_once(backward_once, seed=2)
@@ -378,8 +378,8 @@ def images_per_second(loader, n_images, warmup=3):
 slow_set = copy.copy(train_set)  # the same data set, read the notes' way: PIL, then ToTensor
 slow_set.transform = torchvision.transforms.ToTensor()
 slow_loader = DataLoader(slow_set, batch_size=1, shuffle=True)
-train_images, train_labels = cifar_data.as_tensors(train_set, N_TRAIN)
-fast_loader = cifar_data.DeviceLoader(
+train_images, train_labels = cifar10.as_tensors(train_set, N_TRAIN)
+fast_loader = cifar10.DeviceLoader(
     train_images, train_labels, batch_size=64, shuffle=True, device=device
 )
 slow = images_per_second(slow_loader, 100)
@@ -427,7 +427,7 @@ def normalize(images, mean, std):
 import torch
 import torchvision.transforms.functional as TF
 
-from autograder.checks import Case, check_function
+from autograder.checking import Case, check_function
 
 _forbid = [
     "torchvision.transforms.Normalize",
@@ -444,7 +444,7 @@ def _reference_normalize(images, mean, std):
 
 
 def _normalize_cases(seed):
-    from autograder.checks import generator
+    from autograder.checking import generator
 
     gen, _ = generator(seed)
     cases = [
@@ -507,21 +507,19 @@ check_function(
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# The course's loader, `cifar_data.DeviceLoader`, does exactly this inside its loop (with
+# The course's loader, `cifar10.DeviceLoader`, does exactly this inside its loop (with
 # the division folded into one multiply-add): it keeps the `uint8` images on the device,
 # takes a random permutation each epoch, and yields normalised batches. We use the mean
 # and standard deviation of *our* training images:
 
 # %%
-mean, std = cifar_data.channel_stats(train_images)
+mean, std = cifar10.channel_stats(train_images)
 print("per-channel mean:", [round(m, 3) for m in mean], " std:", [round(s, 3) for s in std])
-test_images, test_labels = cifar_data.as_tensors(test_set, N_TEST)
-train_loader = cifar_data.DeviceLoader(
+test_images, test_labels = cifar10.as_tensors(test_set, N_TEST)
+train_loader = cifar10.DeviceLoader(
     train_images, train_labels, 64, shuffle=True, mean=mean, std=std, device=device, seed=0
 )
-test_loader = cifar_data.DeviceLoader(
-    test_images, test_labels, 250, mean=mean, std=std, device=device
-)
+test_loader = cifar10.DeviceLoader(test_images, test_labels, 250, mean=mean, std=std, device=device)
 images, labels = next(iter(train_loader))
 print("a batch:", tuple(images.shape), images.dtype, images.device, "labels:", labels[:8].tolist())
 
@@ -564,7 +562,7 @@ def train_one_epoch(model, loader, loss_fn, optimizer, device):
 
 # %% tests="train_one_epoch" points=4
 # Public checks: a reference run from a fixed seed. Silence means they passed.
-from autograder.training_checks import check_train_one_epoch
+from autograder.checking.topics.training_loop import check_train_one_epoch
 
 check_train_one_epoch(train_one_epoch, seed=0)
 check_train_one_epoch(train_one_epoch, seed=1, n_batches=3, batch_size=5)
@@ -604,7 +602,7 @@ def evaluate(model, loader):
 
 # %% tests="evaluate" points=2
 # Public checks: a fixed network and data. Silence means they passed.
-from autograder.training_checks import check_evaluate
+from autograder.checking.topics.training_loop import check_evaluate
 
 check_evaluate(evaluate, seed=0)
 check_evaluate(evaluate, seed=1)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import course
+from autograder import paths
 
-ARTIFACTS = course.ROOT / "artifacts"
+ARTIFACTS = paths.ROOT / "artifacts"
 TIMINGS = ARTIFACTS / "timings"
 
 
@@ -40,7 +40,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 def pytest_generate_tests(metafunc):
     if "topic" in metafunc.fixturenames:
-        metafunc.parametrize("topic", course.topics())
+        metafunc.parametrize("topic", paths.topics())
 
 
 @pytest.fixture(scope="session")
@@ -55,11 +55,15 @@ def workdir(tmp_path_factory) -> Path:
 
 
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+# Kernels started by the tests import this checkout (autograder, and the gate's tests.gate).
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(paths.ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+)
 # Tests run two kernels at once on two cores: one thread each avoids oversubscription,
 # which makes small torch operations tens of times slower. Kernels inherit this.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Notebooks (and their kernels, which inherit this) use the generated CIFAR10 stand-in,
-# online or not: autograder.cifar_data.load_cifar10 reads this variable.
+# online or not: autograder.checking.cifar10.load_cifar10 reads this variable.
 os.environ.setdefault("COURSE_CIFAR10", "generated")
 
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder import course
+from autograder import paths
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = course.ROOT / "artifacts" / "browser"
+SHOTS = paths.ROOT / "artifacts" / "browser"
 TOPIC = "01_basic_losses"
 TOKEN = "course-browser-test"
 CHROMIUM_ARGS = [
@@ -70,7 +70,7 @@ def start(target: str, tmp_path_factory, *extra: str):
     log = open(tmp_path_factory.mktemp("lab") / "lab.log", "w+")  # noqa: SIM115
     process = subprocess.Popen(
         ["make", "--no-print-directory", target, *extra, f"LAB_ARGS={args}"],
-        cwd=course.ROOT,
+        cwd=paths.ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

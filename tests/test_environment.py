@@ -7,9 +7,9 @@ import tomllib
 
 import yaml
 
-from autograder import course
+from autograder import paths
 
-ROOT = course.ROOT
+ROOT = paths.ROOT
 
 
 def pins() -> dict[str, str]:

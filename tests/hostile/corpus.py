@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import course
+from autograder import paths
 
 TOPIC = "01_basic_losses"
 
@@ -37,7 +37,7 @@ def _grade_id(cell) -> str | None:
 
 
 def release() -> nbformat.NotebookNode:
-    return nbformat.read(course.release_notebook(TOPIC), as_version=4)
+    return nbformat.read(paths.release_notebook(TOPIC), as_version=4)
 
 
 def points() -> dict[str, float]:
@@ -63,7 +63,7 @@ def solved() -> nbformat.NotebookNode:
     """The release with every answer cell holding the source's solution."""
     solutions = {
         _grade_id(c): c.source
-        for c in nbformat.read(course.source_notebook(TOPIC), as_version=4).cells
+        for c in nbformat.read(paths.source_notebook(TOPIC), as_version=4).cells
         if c.metadata.get("nbgrader", {}).get("solution")
     }
     nb = release()
@@ -255,14 +255,14 @@ F = type("F", (), {"cross_entropy": staticmethod(cross_entropy), "softmax": stat
         first,
         """
 import sys, types
-import autograder.checks, autograder.integrity
-autograder.checks.check_function = lambda *a, **k: None
-autograder.checks.check_value = lambda *a, **k: None
-autograder.checks.compare = lambda *a, **k: None
-autograder.integrity.verify = lambda *a, **k: []
-fake = types.ModuleType("autograder.checks")
-fake.__dict__.update(vars(autograder.checks))
-sys.modules["autograder.checks"] = fake
+import autograder.checking, autograder.checking.integrity
+autograder.checking.check_function = lambda *a, **k: None
+autograder.checking.check_value = lambda *a, **k: None
+autograder.checking.compare = lambda *a, **k: None
+autograder.checking.integrity.verify = lambda *a, **k: []
+fake = types.ModuleType("autograder.checking")
+fake.__dict__.update(vars(autograder.checking))
+sys.modules["autograder.checking"] = fake
 check_function = lambda *a, **k: None
 check_value = lambda *a, **k: None
 """,
@@ -276,9 +276,9 @@ check_value = lambda *a, **k: None
         f"""
 _right_{l1} = {l1}
 def {l1}(input, target, reduction="mean"):
-    import autograder.checks, autograder.integrity
-    autograder.checks.compare = lambda *a, **k: None
-    autograder.integrity.verify = lambda *a, **k: []
+    import autograder.checking, autograder.checking.integrity
+    autograder.checking.compare = lambda *a, **k: None
+    autograder.checking.integrity.verify = lambda *a, **k: []
     return 1.01 * _right_{l1}(input, target, reduction)
 """,
     )

@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from autograder.grade_class import grade_class, ledger_path
-from autograder.sandbox import Limits
-from hostile import corpus
+from autograder.grading.grade_class import grade_class, ledger_path
+from autograder.grading.sandbox import Limits
+from tests.hostile import corpus
 
 pytestmark = pytest.mark.slow  # tests/hostile/conftest.py keeps them on one xdist worker
 
@@ -54,8 +54,8 @@ def _result(root, name):
 
 def test_every_submission_is_graded_and_nothing_fails(graded):
     root, subs, summary = graded
-    assert summary["failed"] == {}
-    assert summary["graded"] == len(subs) == summary["submissions"]
+    assert summary.failed == {}
+    assert summary.graded == len(subs) == summary.submissions
 
 
 def test_points_awarded_equal_points_earned(graded):
@@ -98,7 +98,7 @@ def test_gradebook_and_csv_agree_with_the_results(graded):
     from nbgrader.api import Gradebook
 
     root, subs, summary = graded
-    with Gradebook(summary["db_url"]) as gb:
+    with Gradebook(summary.db_url) as gb:
         for sub in subs:
             submission = gb.find_submission(corpus.TOPIC, sub.name)
             assert submission.score == pytest.approx(sum(sub.expected.values())), sub.name
@@ -113,7 +113,7 @@ def test_feedback_hides_the_hidden_tests(graded):
     html = page.read_text()
     assert "check_function" in html  # the public checks are shown
     assert "BEGIN HIDDEN TESTS" not in html and "seed=None" not in html
-    source = (corpus.course.source_notebook(corpus.TOPIC)).read_text()
+    source = (corpus.paths.source_notebook(corpus.TOPIC)).read_text()
     assert "seed=None" in source  # so the check above can fail
     broken = root / "out" / "feedback" / "not_json" / corpus.TOPIC / f"{corpus.TOPIC}.html"
     assert "not JSON" in broken.read_text()
@@ -135,18 +135,18 @@ def test_a_restarted_run_neither_drops_nor_double_counts(graded):
         limits=LIMITS,
         progress=False,
     )
-    assert again["failed"] == {}
-    assert again["graded"] == 2 and again["skipped"] == len(subs) - 2
+    assert again.failed == {}
+    assert again.graded == 2 and again.skipped == len(subs) - 2
     full = sum(corpus.points().values())
     expected = {s.name: sum(s.expected.values()) for s in subs} | {"untouched": full}
-    with Gradebook(summary["db_url"]) as gb:
+    with Gradebook(summary.db_url) as gb:
         assert len(gb.find_assignment(corpus.TOPIC).submissions) == len(subs)
         got = {s.student.id: s.score for s in gb.find_assignment(corpus.TOPIC).submissions}
     assert got == pytest.approx(expected)
 
 
 def _task(student):
-    from autograder.grade_class import Task
+    from autograder.grading.grade_class import Task
 
     return Task(student, corpus.TOPIC, "", "")
 
@@ -160,7 +160,7 @@ def test_a_killed_run_resumes_without_losing_or_doubling(tmp_path):
 
     from nbgrader.api import Gradebook
 
-    from autograder import course
+    from autograder import paths
 
     keep = ("correct", "untouched", "edited_tests", "system_exit")
     subs = [s for s in corpus.build() if s.name in keep]
@@ -168,7 +168,7 @@ def test_a_killed_run_resumes_without_losing_or_doubling(tmp_path):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "autograder", "grade-class", str(tmp_path / "submitted")]
     cmd += ["--out", str(out), "--workers", "1", "--no-progress", "--cell-timeout", "30"]
-    env = {**os.environ, "PYTHONPATH": str(course.ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(paths.ROOT)}
     first = subprocess.Popen(cmd, env=env, start_new_session=True, cwd=tmp_path)
     deadline = time.monotonic() + 300
     while not list(out.glob("ledger/*/*.json")) and time.monotonic() < deadline:

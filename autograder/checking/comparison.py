@@ -1,0 +1,147 @@
+"""Comparing a student's value with torch's, and describing both in words.
+
+:func:`compare` returns ``None`` when two values agree within a tolerance, and otherwise
+one sentence on what differs. Everything here was captured from torch before any student
+code ran, so a notebook that patches torch cannot change a comparison.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+# Captured before any student code runs; later patches of torch cannot change a comparison.
+_Tensor = torch.Tensor
+_Parameter = torch.nn.Parameter
+_detach = torch.Tensor.detach
+_to = torch.Tensor.to
+_clone = torch.Tensor.clone
+_allclose = torch.allclose
+_abs = torch.abs
+_isnan = torch.isnan
+_isfinite = torch.isfinite
+_finfo = torch.finfo
+_float64 = torch.float64
+_type = type
+_isinstance = isinstance
+
+TENSOR_TYPES = (_Tensor, _Parameter)
+
+
+def describe(value: Any) -> str:
+    """Short text for an input or output: shape and dtype, values when small."""
+    if _isinstance(value, _Tensor):
+        shape = tuple(value.shape)
+        text = f"tensor of shape {shape}, {str(value.dtype).replace('torch.', '')}"
+        if value.numel() <= 8:
+            values = _detach(value).tolist()
+            text += f" {_round(values)}"
+        return text
+    if _isinstance(value, float):
+        return f"{value:.6g}"
+    if _isinstance(value, tuple | list):
+        inner = ", ".join(describe(v) for v in value)
+        return f"({inner})" if _isinstance(value, tuple) else f"[{inner}]"
+    if _isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {describe(v)}" for k, v in value.items()) + "}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _round(values: Any) -> Any:
+    if _isinstance(values, list):
+        return [_round(v) for v in values]
+    if _isinstance(values, float):
+        return float(f"{values:.4g}")
+    return values
+
+
+def copy_inputs(value: Any) -> Any:
+    """Fresh copies of tensor inputs, so a function that edits its input cannot hurt a check."""
+    if _isinstance(value, _Tensor):
+        return _clone(_detach(value))
+    if _isinstance(value, tuple | list):
+        return _type(value)(copy_inputs(v) for v in value)
+    if _isinstance(value, dict):
+        return {k: copy_inputs(v) for k, v in value.items()}
+    return value
+
+
+def widened_tolerance(
+    expected: torch.Tensor, values: torch.Tensor, rtol: float, atol: float
+) -> tuple[float, float]:
+    """Tolerances no tighter than the dtype allows: float32 rounding is not a student's error.
+
+    Low-precision results get a relative tolerance of 100 machine epsilons and an absolute
+    one scaled by the largest magnitude, since sums of large terms lose small ones.
+    """
+    if not expected.is_floating_point() or expected.dtype == _float64:
+        return rtol, atol
+    eps = _finfo(expected.dtype).eps
+    finite = values[_isfinite(values)]
+    scale = float(finite.abs().max()) if finite.numel() else 1.0
+    return max(rtol, 100 * eps), max(atol, 100 * eps * max(scale, 1.0))
+
+
+def compare(got: Any, expected: Any, *, rtol: float, atol: float, dtype: bool = True) -> str | None:
+    """``None`` when ``got`` matches ``expected``; else what is wrong, in words.
+
+    Tensors must be real ``torch.Tensor`` objects (no subclasses whose comparisons lie);
+    NaN matches NaN where torch itself returns NaN.
+    """
+    if _isinstance(expected, _Tensor):
+        if _type(got) not in TENSOR_TYPES:
+            return f"expected a torch.Tensor, got {_type(got).__name__}"
+        if tuple(got.shape) != tuple(expected.shape):
+            return f"shape {tuple(got.shape)}, expected {tuple(expected.shape)}"
+        if dtype and got.dtype != expected.dtype:
+            return f"dtype {got.dtype}, expected {expected.dtype} (same as torch gives)"
+        g = _to(_detach(got), "cpu", _float64)
+        e = _to(_detach(expected), "cpu", _float64)
+        rtol, atol = widened_tolerance(expected, e, rtol, atol)
+        if not _allclose(g, e, rtol=rtol, atol=atol, equal_nan=True):
+            diff = _abs(g - e)
+            diff[_isnan(diff)] = math.inf
+            return (
+                f"values differ (largest difference {float(diff.max()):.3g}; "
+                f"tolerance for {str(expected.dtype)[6:]}: rtol={rtol:.2g}, atol={atol:.2g})"
+            )
+        return None
+    if _isinstance(expected, bool):
+        if _type(got) is not bool:
+            return f"expected True or False, got {_type(got).__name__}"
+        return None if got is expected else f"got {got}, expected {expected}"
+    if _isinstance(expected, int | float):
+        if _type(got) not in (int, float) and not _isinstance(got, _Tensor):
+            return f"expected a number, got {_type(got).__name__}"
+        if _isinstance(got, _Tensor):
+            if got.numel() != 1:
+                return f"expected one number, got a tensor of shape {tuple(got.shape)}"
+            got = float(_detach(got).item())
+        got, expected = float(got), float(expected)
+        if math.isnan(expected) and math.isnan(got):
+            return None
+        if not math.isclose(got, expected, rel_tol=rtol, abs_tol=atol):
+            return f"got {got:.6g}, expected {expected:.6g}"
+        return None
+    if _isinstance(expected, tuple | list):
+        if _type(got) not in (tuple, list) or len(got) != len(expected):
+            return f"expected a sequence of {len(expected)} items, got {describe(got)}"
+        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+            problem = compare(g, e, rtol=rtol, atol=atol, dtype=dtype)
+            if problem:
+                return f"item {i}: {problem}"
+        return None
+    if _isinstance(expected, dict):
+        if _type(got) is not dict or set(got) != set(expected):
+            return f"expected a dict with keys {sorted(expected)}, got {describe(got)}"
+        for key in expected:
+            problem = compare(got[key], expected[key], rtol=rtol, atol=atol, dtype=dtype)
+            if problem:
+                return f"[{key!r}]: {problem}"
+        return None
+    if _type(got) is not _type(expected) or got != expected:
+        return f"got {describe(got)}, expected {describe(expected)}"
+    return None

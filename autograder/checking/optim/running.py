@@ -1,0 +1,182 @@
+"""Running a step function next to ``torch.optim`` and comparing every step.
+
+:func:`check_optimizer` runs the student's step function for several steps on the runs of
+:mod:`.cases`, next to the real ``torch.optim`` class with the same hyper-parameters (in
+float64), and compares the parameters after *every* step. A failure names the step, the
+parameter and, when the wrong numbers match one, the known mistake.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import torch
+
+from ..checks import CheckFailed, begin_check, call_quietly, refuse_if_tampered, student_errors
+from ..comparison import compare, describe
+from .cases import OptimCase
+
+_float64 = torch.float64
+_clone = torch.Tensor.clone
+_detach = torch.Tensor.detach
+_equal = torch.equal
+_Tensor = torch.Tensor
+_Optimizer = torch.optim.Optimizer
+
+
+@contextlib.contextmanager
+def _default_float64():
+    """Let torch.optim keep its scalar state (ASGD's eta, NAdam's mu product) in float64."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(_float64)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(old)
+
+
+def _run_torch(cls: type, case: OptimCase, state_keys: tuple[str, ...]) -> list[list[dict]]:
+    """After each step, each parameter's value and the requested state entries."""
+    with _default_float64():
+        params = [_clone(p).requires_grad_(True) for p in case.params]
+        hyper = dict(case.hyper)
+        if case.lrs is not None:
+            hyper["lr"] = case.lrs[0]
+        optimizer = cls(params, **hyper)
+        path = []
+        for step, grads in enumerate(case.grads):
+            for group in optimizer.param_groups:
+                group.update(case.lr_at(step))
+            for p, g in zip(params, grads, strict=True):
+                p.grad = _clone(g)
+            optimizer.step()
+            path.append(
+                [
+                    {"param": _clone(_detach(p))}
+                    | {k: _clone(optimizer.state[p][k]) for k in state_keys}
+                    for p in params
+                ]
+            )
+    return path
+
+
+def _run_step_fn(
+    step_fn: Callable, case: OptimCase, state_keys: tuple[str, ...], quiet: bool = False
+) -> Iterator[tuple[int, int, torch.Tensor, torch.Tensor, dict]]:
+    """Yield (step, index, param before, param after, state) as a step function runs."""
+    params = [_clone(p) for p in case.params]
+    states: list[dict] = [{} for _ in params]
+    call: Callable[..., Any] = call_quietly if quiet else (lambda fn, *a, **k: fn(*a, **k))
+    for step, grads in enumerate(case.grads):
+        hyper = dict(case.hyper) | case.lr_at(step)
+        for index, (p, g, state) in enumerate(zip(params, grads, states, strict=True)):
+            before = _clone(p)
+            call(step_fn, p, _clone(g), state, **hyper)
+            yield step, index, before, p, state
+
+
+def reference_path(reference: Any, case: OptimCase, state_keys=()) -> list[list[dict]]:
+    """The path of a torch optimizer class or of a (reference) step function."""
+    if isinstance(reference, type) and issubclass(reference, _Optimizer):
+        return _run_torch(reference, case, tuple(state_keys))
+    path: list[list[dict]] = [[] for _ in range(case.steps)]
+    for step, _, _, p, state in _run_step_fn(reference, case, tuple(state_keys)):
+        path[step].append({"param": _clone(p)} | {k: _clone(state[k]) for k in state_keys})
+    return path
+
+
+def _name(reference: Any) -> str:
+    if isinstance(reference, type):
+        return f"torch.optim.{reference.__name__}"
+    return getattr(reference, "__name__", "the reference")
+
+
+def check_optimizer(
+    step_fn: Callable,
+    reference: Any,
+    cases: Iterable[OptimCase],
+    *,
+    public: bool = True,
+    forbid: Iterable[str] = (),
+    mistakes: Mapping[str, Callable] | None = None,
+    state_keys: Iterable[str] = (),
+    rtol: float = 1e-8,
+    atol: float = 1e-10,
+) -> None:
+    """Run ``step_fn`` and ``reference`` (a ``torch.optim`` class or a step function) side by
+    side on every case, comparing every parameter after every step.
+
+    ``state_keys`` names state entries that must match torch's too (ASGD's average ``ax``
+    never touches the parameter). ``mistakes`` maps a mistake's name to a wrong step
+    function: a failure that matches one is told so by name.
+    """
+    kind, name = begin_check(step_fn, public=public, forbid=forbid)
+    state_keys = tuple(state_keys)
+    count = 0
+    for count, case in enumerate(cases, start=1):  # noqa: B007
+        expected = reference_path(reference, case, state_keys)
+        runs = _run_step_fn(step_fn, case, state_keys, quiet=True)
+        while True:
+            with student_errors(kind, name, case.label):
+                try:
+                    step, index, before, got, state = next(runs)
+                except StopIteration:
+                    break
+            want = expected[step][index]
+            where = (
+                f"{kind} '{case.label}' failed at step {step + 1} of {case.steps}, "
+                f"parameter {index + 1} of {len(case.params)} (shape {tuple(before.shape)})"
+            )
+            problem = compare(got, want["param"], rtol=rtol, atol=atol)
+            if problem:
+                message = (
+                    f"{where}:\n  param {problem}\n"
+                    f"  expected ({_name(reference)}): {describe(want['param'])}\n"
+                    f"  got:      {describe(got)}\n  (tolerance: rtol={rtol:g}, atol={atol:g})"
+                )
+                if _tiny_difference(got, want["param"]):
+                    message += (
+                        "\n  The difference is tiny but real: is a float32 number hiding in your "
+                        "computation? (torch.tensor(0.5) and torch.where(c, 0.5, 1.0) are float32; "
+                        "use Python numbers or tensors made with dtype=param.dtype.)"
+                    )
+                if _equal(got, before) and not _equal(want["param"], before):
+                    message += (
+                        "\n  Your function left `param` unchanged: update it in place "
+                        "(param.add_(...), param.sub_(...), param -= ...), do not rebind it."
+                    )
+                mistake = _matching_mistake(got, case, step, index, mistakes, rtol, atol)
+                if mistake:
+                    message += f"\n  This matches a known mistake: {mistake}."
+                raise CheckFailed(message)
+            for key in state_keys:
+                if not isinstance(state, dict) or key not in state:
+                    raise CheckFailed(f"{where}: keep the state entry {key!r} in `state`.")
+                problem = compare(state[key], want[key], rtol=rtol, atol=atol, dtype=False)
+                if problem:
+                    raise CheckFailed(
+                        f"{where}:\n  state[{key!r}] {problem}\n"
+                        f"  expected: {describe(want[key])}\n  got:      {describe(state[key])}"
+                    )
+    if count == 0:
+        raise CheckFailed(f"{kind}: no cases were given for {name} (a bug in the course).")
+    refuse_if_tampered(kind)
+
+
+def _tiny_difference(got: Any, want: torch.Tensor) -> bool:
+    if not isinstance(got, _Tensor) or got.shape != want.shape or got.dtype != want.dtype:
+        return False
+    return bool(torch.allclose(_detach(got), want, rtol=1e-6, atol=1e-8))
+
+
+def _matching_mistake(got, case, step, index, mistakes, rtol, atol) -> str | None:
+    for mistake, wrong in (mistakes or {}).items():
+        try:
+            value = reference_path(wrong, case)[step][index]["param"]
+        except Exception:
+            continue
+        if compare(got, value, rtol=rtol, atol=atol, dtype=False) is None:
+            return mistake
+    return None

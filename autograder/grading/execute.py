@@ -1,0 +1,301 @@
+"""nbgrader's ``Execute`` preprocessor, hardened for hostile notebooks.
+
+It replaces ``Execute`` in ``Autograde.autograde_preprocessors`` (see
+:func:`autograder.nbgrader_setup.grading_config`). For each notebook it:
+
+* starts the kernel under :mod:`.sandbox` limits (memory, processes, network)
+  and snapshots the clean kernel with :func:`.kernel_guard.install`;
+* before every tests cell, restores what notebook code replaced
+  (:func:`.kernel_guard.before_test`); the names restored become a note in the report;
+* runs each tests cell with a random token appended (:func:`.kernel_guard.proof`) and
+  counts the cell as passed only when the execute reply's status is ``ok``, no error was
+  shown and the token came back. Anything else gets an error output, which nbgrader
+  scores 0. Values displayed by a tests cell are removed (nbgrader would read a number
+  shown there as partial credit, and tests cells show nothing of their own);
+* limits each cell's time, the notebook's time and each cell's output. A kernel that
+  dies (``os._exit``, a signal) or that an interrupt cannot stop is killed, and every
+  later tests cell scores 0 with the reason; the points earned before it are kept.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from queue import Empty
+
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
+from nbformat.v4 import new_output
+from nbgrader import utils
+from nbgrader.preprocessors import Execute
+from traitlets import Unicode
+
+from .sandbox import Limits, kill_session, pids_cgroup
+
+MARK = "autograder-proof:"
+GUARD = "__import__('autograder.grading.kernel_guard').grading.kernel_guard"
+
+
+class GuardFailure(Exception):
+    """The grader could not run its own code in the kernel."""
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager that starts the kernel through :func:`apply` and cleans up after it."""
+
+    limits_json = Limits().to_json()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limits = Limits.from_json(self.limits_json)
+        self._ipc_dir = None
+        if not limits.network:
+            # Unix sockets at an absolute path: the kernel runs in another folder and,
+            # without a network, cannot use TCP on localhost.
+            self.transport = "ipc"
+            self._ipc_dir = tempfile.mkdtemp(prefix="ag-ipc-")
+            self.ip = os.path.join(self._ipc_dir, "k")
+        self._cgroup: Path | None = None
+        self._kernel_pid: int | None = None
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        cmd = super().format_kernel_cmd(extra_arguments)
+        if self._cgroup is None:
+            self._cgroup = pids_cgroup(f"autograder-{os.getpid()}-{id(self):x}")
+        launcher = [sys.executable, "-m", "autograder.grading.sandbox", self.limits_json]
+        launcher += [str(self._cgroup) if self._cgroup else "-", "--"]
+        return launcher + cmd
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        self._kernel_pid = getattr(getattr(self, "provisioner", None), "pid", None)
+
+    # jupyter_client types this method as synchronous on the base class
+    async def shutdown_kernel(  # type: ignore[override]
+        self, now: bool = False, restart: bool = False
+    ) -> None:
+        try:
+            await super().shutdown_kernel(now=now, restart=restart)
+        finally:
+            self.cleanup_sandbox()
+
+    def cleanup_sandbox(self) -> None:
+        """Kill what is left of the kernel's processes; remove its cgroup and sockets."""
+        kill_session(self._kernel_pid, self._cgroup)
+        if self._ipc_dir:
+            shutil.rmtree(self._ipc_dir, ignore_errors=True)
+
+
+def error_output(ename: str, evalue: str) -> dict:
+    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+class GuardedExecute(Execute):
+    limits_json = Unicode(Limits().to_json(), help="autograder.grading.sandbox.Limits as JSON").tag(
+        config=True
+    )
+
+    def preprocess(self, nb, resources=None, km=None):
+        self.limits = Limits.from_json(self.limits_json)
+        self.kernel_manager_class = type(
+            "CourseKernelManager", (SandboxKernelManager,), {"limits_json": self.limits_json}
+        )
+        self.timeout = self.limits.cell_timeout
+        self.iopub_timeout = 5
+        self._deadline = time.monotonic() + self.limits.notebook_timeout
+        self._installed = False
+        self._stopped: str | None = None
+        self._reply = None
+        self._out_bytes = 0
+        self._stderr_kept = False
+        self._truncated = False
+        resources = resources or {}
+        resources.setdefault("autograder", {"restored": {}, "stopped": None})
+        self._notes = resources["autograder"]
+        self._sandbox_km = None
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            if self._sandbox_km is not None:
+                self._sandbox_km.cleanup_sandbox()
+            meta = resources.get("metadata", {})
+            if meta.get("path") and meta.get("name"):
+                notes = Path(meta["path"]) / f".{meta['name']}.autograder.json"
+                notes.write_text(json.dumps(self._notes, default=str))
+
+    # -- running the grader's own code in the kernel -------------------------------
+    def _guard(self, call: str, timeout: float = 30):
+        msg_id = self.kc.execute(
+            "pass",
+            store_history=False,
+            allow_stdin=False,
+            user_expressions={"r": f"{GUARD}.{call}"},
+        )
+        deadline = time.monotonic() + timeout
+        get = run_sync(self.kc.shell_channel.get_msg)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise GuardFailure(f"no reply to the grader's {call} within {timeout:g} s")
+            try:
+                msg = get(timeout=min(remaining, 1.0))
+            except Empty:
+                if not self._alive():
+                    raise DeadKernelError("Kernel died") from None
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            content = msg["content"]
+            result = content.get("user_expressions", {}).get("r", {})
+            if content.get("status") != "ok" or result.get("status") != "ok":
+                detail = result.get("evalue") or content.get("evalue") or "no result"
+                raise GuardFailure(f"the grader's {call} failed in the kernel: {detail}")
+            try:
+                return ast.literal_eval(result["data"]["text/plain"])
+            except (KeyError, ValueError, SyntaxError):
+                return None
+
+    def _alive(self) -> bool:
+        try:
+            return bool(run_sync(self.km.is_alive)())
+        except Exception:
+            return False
+
+    def _kill(self) -> None:
+        provisioner = getattr(self.km, "provisioner", None)
+        kill_session(getattr(provisioner, "pid", None), None)
+
+    # -- cells ---------------------------------------------------------------------
+    def on_cell_executed(self, **kwargs):
+        self._reply = kwargs.get("execute_reply")
+        return super().on_cell_executed(**kwargs)
+
+    def output(self, outs, msg, display_id, cell_index):
+        msg_type = msg["msg_type"]
+        content = msg.get("content", {})
+        text = content.get("text", "") if msg_type == "stream" else ""
+        size = len(text) + len(str(content.get("data", ""))) if msg_type != "error" else 0
+        self._out_bytes += size
+        if msg_type == "error" or MARK in text or self._out_bytes <= self.limits.output_bytes:
+            if msg_type == "stream" and content.get("name") == "stderr":
+                self._stderr_kept = True
+            return super().output(outs, msg, display_id, cell_index)
+        if msg_type == "stream" and content.get("name") == "stderr" and not self._stderr_kept:
+            self._stderr_kept = True
+            msg = {**msg, "content": {**content, "text": text[:1000]}}
+            return super().output(outs, msg, display_id, cell_index)
+        if not self._truncated:
+            self._truncated = True
+            notice = new_output(
+                "stream",
+                name="stdout",
+                text=f"\n[output cut by the grader after {self.limits.output_bytes} characters]\n",
+            )
+            outs.append(notice)
+        return None
+
+    def preprocess_cell(self, cell, resources, index):
+        if not self._installed:
+            self._installed = True
+            self._sandbox_km = self.km
+            self._notes["sandbox"] = self._guard("install()", timeout=120)
+            # the notebook's time limit counts its cells, not the kernel's start
+            self._deadline = time.monotonic() + self.limits.notebook_timeout
+        if cell.cell_type != "code" or not cell.source.strip():
+            return cell, self.resources
+        grade = utils.is_grade(cell)
+        locked = utils.is_locked(cell) and not utils.is_solution(cell)
+        if not self._stopped and time.monotonic() >= self._deadline:
+            self._stop(f"the notebook ran past its time limit ({self.limits.notebook_timeout} s)")
+        if self._stopped:
+            cell.outputs = [error_output("NotRun", self._stopped)] if grade else []
+            cell.execution_count = None
+            return cell, self.resources
+        self.timeout = max(1, int(min(self.limits.cell_timeout, self._deadline - time.monotonic())))
+        self._out_bytes, self._stderr_kept, self._truncated = 0, False, False
+        self._reply = None
+        original = cell.source
+        token = None
+        try:
+            if grade:
+                restored = self._guard("before_test()")
+                if restored:
+                    self._notes["restored"][cell.metadata.nbgrader["grade_id"]] = restored
+                token = MARK + secrets.token_hex(16)
+                cell.source = f"{original}\n{GUARD}.proof({token!r})"
+            elif locked:
+                self._guard("before_locked()")
+            cell = self.execute_cell(cell, index, store_history=True)
+            if locked:
+                self._guard("after_locked()")
+        except GuardFailure as failure:
+            if grade:
+                cell.outputs = [error_output("GraderGuard", str(failure))]
+                self._reply = None
+                token = None
+            if not self._alive():
+                self._stop("the kernel died: " + str(failure))
+        except CellTimeoutError:
+            self._kill()
+            reason = self._stop(
+                f"a cell ran past its time limit ({self.limits.cell_timeout} s) and could not "
+                "be interrupted; the kernel was stopped"
+            )
+            if grade:
+                cell.outputs = [error_output("Timeout", reason)]
+        except DeadKernelError:
+            reason = self._stop(
+                "the kernel died (the notebook's code ended the Python process, for example "
+                "with os._exit, or it was killed)"
+            )
+            if grade:
+                cell.outputs.append(error_output("KernelDied", reason))
+        finally:
+            cell.source = original
+        if grade:
+            self._judge(cell, token)
+        return cell, self.resources
+
+    def _stop(self, reason: str) -> str:
+        self._stopped = reason
+        self._notes["stopped"] = reason
+        return reason
+
+    def _judge(self, cell, token: str | None) -> None:
+        """Keep only what the checks produced; fail the cell unless it provably ran through."""
+        found = False
+        kept = []
+        for out in cell.outputs:
+            if out.output_type in ("execute_result", "display_data", "update_display_data"):
+                continue  # tests cells display nothing of their own
+            if out.output_type == "stream" and MARK in out.text:
+                if token and token in out.text:
+                    found = True
+                out.text = "\n".join(line for line in out.text.split("\n") if MARK not in line)
+                if not out.text.strip():
+                    continue
+            kept.append(out)
+        cell.outputs = kept
+        errors = [o for o in kept if o.output_type == "error"]
+        status = (self._reply or {}).get("content", {}).get("status")
+        if errors:
+            return
+        if status != "ok":
+            reason = "the kernel reported an error" if status else "no reply from the kernel"
+            cell.outputs.append(error_output("NotPassed", f"{reason}; no points for this cell"))
+        elif not found:
+            cell.outputs.append(
+                error_output(
+                    "NotPassed",
+                    "the tests did not run to their end (something in the notebook stopped "
+                    "or replaced them); no points for this cell",
+                )
+            )

@@ -1,0 +1,239 @@
+"""Grade submissions with nbgrader in a private, throw-away course directory.
+
+A :class:`CourseGrader` copies the assignments from ``source/`` into a temporary course,
+runs ``generate_assignment`` once, and then grades any number of submissions there with
+``autograde`` (hardened by :mod:`autograder.grading.execute`) and ``generate_feedback`` (without
+hidden tests, :mod:`autograder.grading.feedback`). Results come back as
+:class:`~autograder.grading.results.NotebookResult` objects, per notebook and per tests
+cell, ready for JSON or for merging into a real gradebook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from .. import paths
+from ..nbgrader_setup import fast_gradebook, grading_config, nbgrader_api, quiet_logs
+from .results import CellResult, NotebookResult, Status
+from .review import review
+from .sandbox import Limits
+from .submission import inspect_folder
+
+
+class GradingError(RuntimeError):
+    """Grading itself failed (not the student's work): nbgrader or the kernel broke."""
+
+
+def _kernel_env() -> None:
+    """Kernels must import this checkout's ``autograder``, whatever the caller's PYTHONPATH."""
+    parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if str(paths.ROOT) not in parts:
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(paths.ROOT), *parts])
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+
+def first_error(cell) -> str | None:
+    for out in cell.get("outputs", []):
+        if out.output_type == "error":
+            evalue = str(out.get("evalue", "")).strip()
+            return f"{out.ename}: {evalue}" if evalue else out.ename
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream" and out.name == "stderr":
+            return "wrote to stderr: " + out.text.strip()[:500]
+    return None
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def safe_id(name: str) -> str:
+    return _SAFE.sub("_", name) or "student"
+
+
+class CourseGrader:
+    """A private nbgrader course for grading, built once from ``source/``."""
+
+    def __init__(
+        self,
+        assignments: list[str],
+        limits: Limits | None = None,
+        *,
+        source: Path = paths.SOURCE,
+        workdir: Path | None = None,
+        template: Path | None = None,
+    ):
+        """``template``: the root of another grader's course, copied instead of generated."""
+        _kernel_env()
+        quiet_logs()
+        fast_gradebook()
+        self.limits = limits or Limits()
+        self.root = Path(tempfile.mkdtemp(prefix="course-grade-", dir=workdir))
+        self.api = nbgrader_api(self.root, grading_config(self.root, self.limits))
+        self.expected: dict[str, list[str]] = {}
+        self.cells: dict[str, dict[str, list[tuple[str, float]]]] = {}
+        self.known_sources: dict[str, set[str]] = {}
+        self.locked_ids: dict[str, set[str]] = {}
+        from nbgrader.api import Gradebook
+
+        if template is not None:
+            for part in ("source", "release", "gradebook.db"):
+                (shutil.copytree if (template / part).is_dir() else shutil.copy)(
+                    template / part, self.root / part
+                )
+        else:
+            for assignment in assignments:
+                shutil.copytree(source / assignment, self.root / "source" / assignment)
+                result = self.api.generate_assignment(assignment, force=True, create=True)
+                if not result["success"]:
+                    raise GradingError(f"generate_assignment {assignment} failed:\n{result['log']}")
+        with Gradebook(self.api.coursedir.db_url) as gb:
+            for assignment in assignments:
+                notebooks = gb.find_assignment(assignment).notebooks
+                self.expected[assignment] = sorted(nb.name for nb in notebooks)
+                released = {
+                    path.stem: nbformat.read(path, as_version=4)
+                    for path in (self.root / "release" / assignment).glob("*.ipynb")
+                }
+                self.known_sources[assignment] = {
+                    cell.source for nb in released.values() for cell in nb.cells
+                }
+                self.locked_ids[assignment] = {
+                    cell.metadata["nbgrader"]["grade_id"]
+                    for nb in released.values()
+                    for cell in nb.cells
+                    if cell.metadata.get("nbgrader", {}).get("locked")
+                }
+                self.cells[assignment] = {}
+                for nb in notebooks:
+                    order = [
+                        c.metadata.get("nbgrader", {}).get("grade_id")
+                        for c in released[nb.name].cells
+                    ]
+                    cells = sorted((c.name, float(c.max_score)) for c in nb.grade_cells)
+                    cells.sort(key=lambda c, o=order: o.index(c[0]) if c[0] in o else len(o))  # type: ignore[misc]
+                    self.cells[assignment][nb.name] = cells
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def max_score(self, assignment: str) -> float:
+        return sum(m for cells in self.cells[assignment].values() for _, m in cells)
+
+    def _notebook_result(
+        self,
+        assignment: str,
+        notebook: str,
+        status: Status,
+        message: str | None,
+        scores: dict[str, tuple[float, str | None]] | None,
+    ) -> NotebookResult:
+        cells = []
+        for grade_id, max_points in self.cells[assignment][notebook]:
+            points, cell_message = (scores or {}).get(grade_id, (0.0, message))
+            cells.append(
+                CellResult(
+                    grade_id=grade_id,
+                    points=float(points),
+                    max_points=max_points,
+                    passed=float(points) >= max_points,
+                    message=cell_message,
+                )
+            )
+        return NotebookResult(assignment, notebook, status, message, cells)
+
+    def grade(
+        self, student: str, assignment: str, folder: Path, feedback: Path | None = None
+    ) -> dict[str, NotebookResult]:
+        """Grade one assignment folder; ``{notebook: result}``. Raises :class:`GradingError`."""
+        from nbgrader.api import Gradebook
+
+        student = safe_id(student)
+        inspected = inspect_folder(Path(folder), self.expected[assignment])
+        dirs = {
+            kind: self.root / kind / student / assignment
+            for kind in ("submitted", "autograded", "feedback")
+        }
+        for path in dirs.values():
+            shutil.rmtree(path, ignore_errors=True)
+        dirs["submitted"].mkdir(parents=True)
+        usable = {n: i for n, i in inspected.items() if i.notebook is not None}
+        for name, item in usable.items():
+            nbformat.write(item.notebook, dirs["submitted"] / f"{name}.ipynb")
+        results: dict[str, NotebookResult] = {}
+        try:
+            if usable:
+                outcome = self.api.autograde(assignment, student, force=True, create=True)
+                if not outcome["success"]:
+                    raise GradingError(f"nbgrader autograde failed:\n{outcome['log'][-3000:]}")
+                with Gradebook(self.api.coursedir.db_url) as gb:
+                    for name in usable:
+                        nb = gb.find_submission_notebook(name, assignment, student)
+                        scores: dict[str, tuple[float, str | None]] = {
+                            g.name: (g.score or 0.0, None) for g in nb.grades
+                        }
+                        results[name] = self._graded(assignment, name, dirs, scores)
+                        results[name].notes += list(usable[name].notes)
+                        results[name].review = review(
+                            usable[name].notebook,
+                            self.known_sources[assignment],
+                            self.locked_ids[assignment],
+                        )
+                if feedback is not None:
+                    outcome = self.api.generate_feedback(assignment, student, force=True)
+                    if not outcome["success"]:
+                        raise GradingError(f"generate_feedback failed:\n{outcome['log'][-3000:]}")
+                    feedback.mkdir(parents=True, exist_ok=True)
+                    for page in dirs["feedback"].glob("*.html"):
+                        shutil.copy(page, feedback / page.name)
+            for name, item in inspected.items():
+                if item.notebook is None:
+                    results[name] = self._notebook_result(
+                        assignment, name, "invalid", item.problem, None
+                    )
+                    if feedback is not None:
+                        from .feedback import write_message_page
+
+                        write_message_page(feedback / f"{name}.html", name, item.problem or "")
+        finally:
+            for path in dirs.values():
+                shutil.rmtree(path, ignore_errors=True)
+        return {name: results[name] for name in self.expected[assignment]}
+
+    def _graded(
+        self,
+        assignment: str,
+        name: str,
+        dirs: dict[str, Path],
+        scores: dict[str, tuple[float, str | None]],
+    ) -> NotebookResult:
+        path = dirs["autograded"] / f"{name}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        notes_path = dirs["autograded"] / f".{name}.autograder.json"
+        notes = json.loads(notes_path.read_text()) if notes_path.exists() else {}
+        messages = {}
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in scores and cell.metadata.nbgrader.get("grade"):
+                messages[grade_id] = first_error(cell)
+        stopped = notes.get("stopped")
+        merged = {
+            gid: (points, messages.get(gid) or (None if points else stopped))
+            for gid, (points, _) in scores.items()
+        }
+        result = self._notebook_result(assignment, name, "graded", stopped, merged)
+        result.restored = notes.get("restored", {})
+        result.limits = notes.get("sandbox") or {}
+        return result
