@@ -225,7 +225,7 @@ def _unknown_reduction_failure(
     problem = unknown_reduction_problem(got, error, strict=strict)
     if problem is None:
         return None
-    label = f"{case.label}, reduction={UNKNOWN_REDUCTION!r}"
+    label = f"an unknown reduction, {UNKNOWN_REDUCTION!r}"
     return _Failure(
         Case(label, args, kwargs), [f"{name}(..., reduction={UNKNOWN_REDUCTION!r}) {problem}"]
     )

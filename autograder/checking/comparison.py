@@ -8,6 +8,7 @@ code ran, so a notebook that patches torch cannot change a comparison.
 from __future__ import annotations
 
 import math
+import types
 from typing import Any
 
 import torch
@@ -28,6 +29,8 @@ _tensor = torch.tensor
 _finfo = torch.finfo
 _float64 = torch.float64
 _type = type
+_getattr = getattr
+_FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 _isinstance = isinstance
 
 TENSOR_TYPES = (_Tensor, _Parameter)
@@ -53,6 +56,8 @@ def describe(value: Any, digits: int = 4) -> str:
         return f"({inner})" if _isinstance(value, tuple) else f"[{inner}]"
     if _isinstance(value, dict):
         return "{" + ", ".join(f"{k!r}: {describe(v, digits)}" for k, v in value.items()) + "}"
+    if _isinstance(value, _FUNCTION_TYPES):
+        return f"<function {_getattr(value, '__name__', '?')}>"
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 

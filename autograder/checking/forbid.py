@@ -96,7 +96,7 @@ class Forbidden:
     def __bool__(self) -> bool:
         return bool(self.objects or self.codes or self.classes or self.modules)
 
-    def add(self, obj: object, name: str, depth: int = 0) -> None:
+    def add(self, obj: Any, name: str, depth: int = 0) -> None:
         if _isinstance(obj, types.ModuleType):
             self.modules.setdefault(obj.__name__, name)
             self.objects.setdefault(_id(obj), (obj, name))
@@ -126,7 +126,7 @@ class Forbidden:
             if issubclass(_Tensor, obj.__objclass__):
                 self.tensor_methods.setdefault(obj.__name__, name)
 
-    def name_of(self, obj: object) -> str | None:
+    def name_of(self, obj: Any) -> str | None:
         """The forbidden name ``obj`` stands for (itself, its code, its class), or ``None``."""
         found = self.objects.get(_id(obj))
         if found is not None and found[0] is obj:
@@ -155,7 +155,7 @@ class Forbidden:
         return None
 
 
-def _codes_of(obj: object) -> list[types.CodeType]:
+def _codes_of(obj: Any) -> list[types.CodeType]:
     """Code objects that run when ``obj`` is called (through wrappers and descriptors)."""
     found = []
     for _ in range(6):
@@ -201,9 +201,9 @@ def forbidden(names: Iterable[str]) -> Forbidden:
 # --------------------------------------------------------------------- reading the code
 
 
-def _library(obj: object) -> bool:
+def _library(obj: Any) -> bool:
     module = _getattr(obj, "__module__", None)
-    return _isinstance(module, str) and module.split(".")[0] in _LIBRARIES
+    return isinstance(module, str) and module.split(".")[0] in _LIBRARIES
 
 
 def _all_codes(code: types.CodeType) -> Iterator[types.CodeType]:
@@ -223,7 +223,7 @@ def _closure(func: types.FunctionType) -> dict[str, object]:
     return cells
 
 
-def _attribute(obj: object, name: str) -> object | None:
+def _attribute(obj: Any, name: str) -> object | None:
     """``getattr`` on modules and classes only: never runs a student's properties."""
     if not _isinstance(obj, types.ModuleType | type):
         return None
@@ -270,7 +270,7 @@ def referenced_objects(func: types.FunctionType) -> list[object]:
     return found
 
 
-def _expand(obj: object, depth: int = 0) -> Iterator[object]:
+def _expand(obj: Any, depth: int = 0) -> Iterator[object]:
     """``obj`` and what it wraps or holds: partials, bound methods, small containers."""
     yield obj
     if depth > 2:
@@ -291,7 +291,7 @@ def _expand(obj: object, depth: int = 0) -> Iterator[object]:
             yield from _expand(value, depth + 1)
 
 
-def _helpers_of(obj: object) -> list[types.FunctionType]:
+def _helpers_of(obj: Any) -> list[types.FunctionType]:
     """The student's own functions behind ``obj`` (a function, their class, their object)."""
     if _library(obj) and not _isinstance(obj, types.FunctionType | type):
         return []
@@ -350,7 +350,7 @@ def _exempt_codes(values: Iterable[object]) -> tuple[set[types.CodeType], set[in
     codes: set[types.CodeType] = set()
     builtin_ids: set[int] = set()
 
-    def add(obj: object, depth: int) -> None:
+    def add(obj: Any, depth: int) -> None:
         if depth > 3 or _isinstance(obj, _Tensor | str | bytes | int | float | bool):
             return
         if _isinstance(obj, list | tuple | set | frozenset):

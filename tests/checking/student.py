@@ -73,5 +73,7 @@ def logits_and_labels(seed: int = 0, scale: float = 3.0, weight: bool = False) -
         if weight:
             kwargs["weight"] = torch.rand(c, generator=gen, dtype=torch.float64).to(dtype)
         for r in ("none", "sum", "mean"):
-            cases.append(Case(f"N={n}, C={c}, {dtype}, reduction={r!r}", (x, y), {**kwargs, "reduction": r}))
+            cases.append(
+                Case(f"N={n}, C={c}, {dtype}, reduction={r!r}", (x, y), {**kwargs, "reduction": r})
+            )
     return cases

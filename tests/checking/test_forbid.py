@@ -178,7 +178,9 @@ def test_a_helper_named_cosine_similarity_is_the_students_own():
         t = torch.randint(0, 2, (n,), generator=gen) * 2 - 1
         for margin in (0.0, 0.5, -0.3):
             for r in ("none", "sum", "mean"):
-                cases.append(Case(f"{n}x{d} m={margin} {r}", (a, b, t), {"margin": margin, "reduction": r}))
+                cases.append(
+                    Case(f"{n}x{d} m={margin} {r}", (a, b, t), {"margin": margin, "reduction": r})
+                )
     passes(student, F.cosine_embedding_loss, cases, COSINE_FORBID, rtol=1e-5)
 
 
