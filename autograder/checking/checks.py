@@ -22,9 +22,7 @@ from .forbid import describe_hit, describe_removed, forbid_calls, watching
 from .promises import (
     UNKNOWN_REDUCTION,
     ArgumentSnapshot,
-    raises_value_error,
     result_problem,
-    takes_reduction,
     unknown_reduction_problem,
 )
 
@@ -200,17 +198,9 @@ def _explaining_mistake(
 
 
 def _unknown_reduction_failure(
-    student: Callable,
-    reference: Callable,
-    case: Case,
-    name: str,
-    kind: str,
-    forbid: tuple[str, ...],
-    strict: bool,
+    student: Callable, case: Case, name: str, kind: str, forbid: tuple[str, ...]
 ) -> _Failure | None:
-    """Call ``student`` with a reduction torch refuses; it must refuse it too."""
-    if not raises_value_error(reference, copy_inputs(case.args), copy_inputs(dict(case.kwargs))):
-        return None
+    """Call ``student`` with a reduction torch refuses; it must raise ``ValueError`` too."""
     args = copy_inputs(case.args)
     kwargs = {**copy_inputs(dict(case.kwargs)), "reduction": UNKNOWN_REDUCTION}
     got, error = None, None
@@ -222,13 +212,12 @@ def _unknown_reduction_failure(
         raise CheckFailed(f"{kind}: {name} is not implemented yet.") from None
     except Exception as raised:
         error = raised
-    problem = unknown_reduction_problem(got, error, strict=strict)
+    problem = unknown_reduction_problem(got, error)
     if problem is None:
         return None
     label = f"an unknown reduction, {UNKNOWN_REDUCTION!r}"
-    return _Failure(
-        Case(label, args, kwargs), [f"{name}(..., reduction={UNKNOWN_REDUCTION!r}) {problem}"]
-    )
+    line = f"{name}(..., reduction={UNKNOWN_REDUCTION!r}) {problem}"
+    return _Failure(Case(label, args, kwargs), [line])
 
 
 def _message(
@@ -267,7 +256,7 @@ def check_function(
     may_change: Iterable[str | int] | bool = (),
     floats: bool = False,
     detached: bool = False,
-    unknown_reduction: bool | None = None,
+    unknown_reduction: bool = False,
 ) -> None:
     """Compare ``student(*case.args, **case.kwargs)`` with ``reference`` on every case.
 
@@ -284,11 +273,8 @@ def check_function(
       arguments (by name or position) it may change in place, or ``True`` for all;
     * ``floats``: every number of the result is a Python float ("return a float");
     * ``detached``: no tensor of the result carries an autograd graph;
-    * ``unknown_reduction=True``: a ``reduction`` torch does not know raises ``ValueError``
-      (what the exercise promises). ``None`` (the default) checks, whenever the function
-      takes ``reduction`` and ``reference`` raises ``ValueError`` for an unknown one (every
-      torch loss does), that the function refuses it with some exception rather than
-      returning a value; ``False`` checks nothing.
+    * ``unknown_reduction``: a ``reduction`` torch does not know (``"max"``) raises
+      ``ValueError``. Off by default: only an exercise whose text promises it may ask it.
     """
     forbid = tuple(forbid)
     kind, name = begin_check(student, public=public, forbid=forbid, name=name)
@@ -326,22 +312,14 @@ def check_function(
             failures.append(_Failure(case, lines, got, expected, returned=problem is not None))
     if count == 0 or first is None:
         raise CheckFailed(f"{kind}: no cases were given for {name} (a bug in the course).")
-    if not failures and _wants_unknown_reduction(unknown_reduction, student, first):
-        failure = _unknown_reduction_failure(
-            student, reference, first, name, kind, forbid, strict=unknown_reduction is True
-        )
+    if not failures and unknown_reduction:
+        failure = _unknown_reduction_failure(student, first, name, kind, forbid)
         if failure is not None:
             failures.append(failure)
     if failures:
         mistake = _explaining_mistake(failures, mistakes, rtol, atol)
         raise CheckFailed(_message(kind, name, failures, count, mistake))
     refuse_if_tampered(kind)
-
-
-def _wants_unknown_reduction(option: bool | None, student: Callable, case: Case) -> bool:
-    if option is not None:
-        return option
-    return "reduction" in case.kwargs or takes_reduction(student)
 
 
 def check_value(

@@ -193,36 +193,11 @@ def result_problem(got: Any, *, floats: bool = False, detached: bool = False) ->
     return None
 
 
-def takes_reduction(func: Callable) -> bool:
-    """Whether ``func`` has a ``reduction`` parameter (or takes any keyword)."""
-    try:
-        parameters = inspect.signature(func).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == "reduction" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
-
-
-def raises_value_error(reference: Callable, args: tuple, kwargs: Mapping[str, Any]) -> bool:
-    """Whether ``reference`` refuses an unknown reduction with ``ValueError`` (torch does)."""
-    try:
-        reference(*args, **{**kwargs, "reduction": UNKNOWN_REDUCTION})
-    except ValueError:
-        return True
-    except Exception:
-        return False
-    return False
-
-
-def unknown_reduction_problem(
-    got: Any, error: BaseException | None, *, strict: bool = False
-) -> str | None:
-    """The verdict on a call with ``reduction=UNKNOWN_REDUCTION``.
-
-    It must refuse the reduction: raise ``ValueError`` as torch does when ``strict`` (the
-    exercise says so), any exception otherwise. Returning a value means an unknown
-    reduction was silently taken for another one, which is always wrong.
-    """
-    if _isinstance(error, ValueError) or (error is not None and not strict):
+def unknown_reduction_problem(got: Any, error: BaseException | None) -> str | None:
+    """The verdict on a call with ``reduction=UNKNOWN_REDUCTION``: it must raise the
+    ``ValueError`` torch raises. Returning a value means an unknown reduction was silently
+    taken for another one."""
+    if _isinstance(error, ValueError):
         return None
     if error is not None:
         return (

@@ -126,9 +126,7 @@ def test_dividing_by_the_rows_is_not_called_the_gradient_of_the_sum():
         "mse_loss_grad",
     )
     reference = autograd_input_grad(F.mse_loss)
-    message = failure(
-        student, reference, grad_cases(), mistakes=grad_mistakes(reference), unknown_reduction=False
-    )
+    message = failure(student, reference, grad_cases(), mistakes=grad_mistakes(reference))
     assert "shape (1, 4), reduction='mean'" in message
     assert "known mistake" not in message
     assert "(3 of 6 cases failed.)" in message
@@ -143,9 +141,7 @@ def test_a_mistake_that_explains_every_failing_case_is_named():
         "mse_loss_grad",
     )
     reference = autograd_input_grad(F.mse_loss)
-    message = failure(
-        student, reference, grad_cases(), mistakes=grad_mistakes(reference), unknown_reduction=False
-    )
+    message = failure(student, reference, grad_cases(), mistakes=grad_mistakes(reference))
     assert "This matches a known mistake: the gradient of the sum" in message
 
 
@@ -162,7 +158,7 @@ def test_a_mistake_is_named_from_the_first_case_it_explains():
         """,
         "mse_loss",
     )
-    message = failure(student, F.mse_loss, pairs(4), mistakes=MSE_MISTAKES, unknown_reduction=False)
+    message = failure(student, F.mse_loss, pairs(4), mistakes=MSE_MISTAKES)
     first_line = message.splitlines()[0]
     assert "reduction='mean'" in first_line
     assert "This matches a known mistake: sum instead of mean." in message
