@@ -30,6 +30,7 @@ import dis
 import importlib
 import inspect
 import sys
+import threading
 import types
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ import torch
 
 _getprofile = sys.getprofile
 _setprofile = sys.setprofile
+_threading_getprofile = threading.getprofile
+_threading_setprofile = threading.setprofile
 _Tensor = torch.Tensor
 _Module = torch.nn.Module
 _Optimizer = torch.optim.Optimizer
@@ -174,6 +177,16 @@ def _codes_of(obj: Any) -> list[types.CodeType]:
     return found
 
 
+def _aten_ops(name: str) -> list[object]:
+    """The builtins behind ``torch.ops.aten.<name>`` and its overloads (``.default``...)."""
+    try:
+        packet = _getattr(torch.ops.aten, name)
+        overloads = [_getattr(packet, o) for o in packet.overloads()]
+    except Exception:
+        return []
+    return [op for op in (_getattr(p, "_op", None) for p in [packet, *overloads]) if op]
+
+
 _RESOLVED: dict[tuple[str, ...], Forbidden] = {}
 
 
@@ -194,6 +207,8 @@ def forbidden(names: Iterable[str]) -> Forbidden:
                 same = _getattr(namespace, tail, None)
                 if same is not None and callable(same) and not _isinstance(same, type):
                     found.add(same, dotted)
+            for op in _aten_ops(tail):
+                found.objects.setdefault(_id(op), (op, dotted))
     _RESOLVED[key] = found
     return found
 
@@ -444,12 +459,15 @@ def watching(forbidden_names: Iterable[str], exempt: Iterable[object] = ()) -> I
         yield watch
         return
     watch.previous = _getprofile()
+    previous_for_threads = _threading_getprofile()
     _setprofile(watch)
+    _threading_setprofile(watch)  # threads the function starts are watched too
     try:
         yield watch
     finally:
         watch.removed = _getprofile() is not watch
         _setprofile(watch.previous)
+        _threading_setprofile(previous_for_threads)
 
 
 def describe_hit(name: str) -> str:

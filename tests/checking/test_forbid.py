@@ -472,3 +472,28 @@ def test_a_check_built_on_begin_check_watches_call_quietly():
     )
     begin_check(honest, public=True, forbid=L1)
     call_quietly(honest, x, y)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def l1_loss(input, target):\n    return torch.ops.aten.l1_loss(input, target)",
+        "def l1_loss(input, target):\n    return torch.ops.aten.l1_loss.default(input, target)",
+        """
+        import threading
+        def l1_loss(input, target):
+            out = []
+            worker = threading.Thread(target=lambda: out.append(F.l1_loss(input, target)))
+            worker.start()
+            worker.join()
+            return out[0]
+        """,
+    ],
+    ids=["torch.ops", "an overload of torch.ops", "a thread"],
+)
+def test_the_op_reached_through_dispatch_or_a_thread_trips(source):
+    student = cell(source, "l1_loss")
+    x, y = torch.randn(3), torch.randn(3)
+    with watching(L1, exempt=((x, y), {})) as watch:
+        student(x, y)
+    assert watch.hit == "torch.nn.functional.l1_loss"
