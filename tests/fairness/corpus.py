@@ -12,11 +12,12 @@ header of comment lines:
     for a correct answer, how it differs from the solution;
 ``# mistake: ...`` and ``# named: <regular expression>``
     for a wrong answer, the mistake, and what a failure message that names it says;
-A value may go on over the next comment lines, indented by at least two spaces.
-
 ``# until: ...``
     the grading is known to be unfair to this answer until the change described is made
     (the test then expects the failure, strictly, so that the fix shows up).
+
+A value may go on over the next comment lines, indented by at least two spaces. The files
+are not Python modules (no linter reads them): they are what a student typed.
 """
 
 from __future__ import annotations
