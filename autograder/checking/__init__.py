@@ -23,11 +23,13 @@ from .checks import (
 )
 from .comparison import compare, copy_inputs, describe, widened_tolerance
 from .draw import REDUCTIONS, fresh_seed, generator
-from .forbid import forbid_calls
+from .forbid import forbid_calls, watching
 from .mistakes import reduce_losses, reduction_mistakes
+from .promises import ArgumentSnapshot, result_problem
 
 __all__ = [
     "REDUCTIONS",
+    "ArgumentSnapshot",
     "Case",
     "CheckFailed",
     "begin_check",
@@ -45,15 +47,17 @@ __all__ = [
     "reduce_losses",
     "reduction_mistakes",
     "refuse_if_tampered",
+    "result_problem",
     "student_errors",
+    "watching",
     "widened_tolerance",
 ]
 
 # The checks call these modules' functions by their global names: a notebook that replaces
 # one (``autograder.checking.comparison.compare = ...``) is caught and undone by integrity.
-from . import checks, comparison, draw, forbid, mistakes  # noqa: E402
+from . import checks, comparison, draw, forbid, mistakes, promises  # noqa: E402
 
-for _module in (checks, comparison, draw, forbid, mistakes):
+for _module in (checks, comparison, draw, forbid, mistakes, promises):
     integrity.watch(_module)
 del _module
 integrity.watch(__import__(__name__, fromlist=["*"]))

@@ -17,10 +17,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import integrity
-from .comparison import compare, copy_inputs, describe
-from .forbid import forbid_calls
+from .comparison import compare, copy_inputs, describe, differing_digits
+from .forbid import describe_hit, describe_removed, forbid_calls, watching
+from .promises import (
+    UNKNOWN_REDUCTION,
+    ArgumentSnapshot,
+    result_problem,
+    unknown_reduction_problem,
+)
 
 _type = type
+
+# The function the last :func:`begin_check` was about, and what it may not call: a call of
+# it through :func:`call_quietly` is watched. A dict filled in place, never rebound, so the
+# integrity snapshot of this module stays true.
+_ARMED: dict[str, Any] = {}
 
 
 class CheckFailed(AssertionError):
@@ -43,11 +54,53 @@ def describe_call(name: str, case: Case) -> str:
 
 
 def call_quietly(fn: Callable, *args: Any, **kwargs: Any) -> Any:
-    """Call student code with its prints and warnings swallowed (stderr would zero a test cell)."""
+    """Call student code with its prints and warnings swallowed (stderr would zero a test cell).
+
+    After :func:`begin_check` with ``forbid``, a call of that check's function is watched:
+    a forbidden function it calls, under any name, fails the check (:mod:`.forbid`).
+    """
+    armed = _ARMED.get("student")
+    if armed is not None and armed is fn:
+        return _watched_call(
+            _ARMED["kind"], _ARMED["name"], fn, args, kwargs, _ARMED["forbid"], quiet=True
+        )
+    return _quiet_call(fn, args, kwargs)
+
+
+def _quiet_call(fn: Callable, args: tuple, kwargs: Mapping[str, Any]) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             return fn(*args, **kwargs)
+
+
+def _watched_call(
+    kind: str,
+    name: str,
+    fn: Callable,
+    args: tuple,
+    kwargs: Mapping[str, Any],
+    forbid: tuple[str, ...],
+    *,
+    quiet: bool = True,
+) -> Any:
+    """``fn(*args, **kwargs)``, failing the check if it calls a forbidden function."""
+    if not forbid:
+        return _quiet_call(fn, args, kwargs) if quiet else fn(*args, **kwargs)
+    error: BaseException | None = None
+    result = None
+    with watching(forbid, exempt=(args, kwargs)) as watch:
+        try:
+            result = _quiet_call(fn, args, kwargs) if quiet else fn(*args, **kwargs)
+        except Exception as raised:
+            error = raised
+    if watch.removed:
+        raise CheckFailed(f"{kind} refused to run: {name} {describe_removed()}")
+    if watch.hit is not None:
+        raise CheckFailed(f"{kind}: {name} {describe_hit(watch.hit)}")
+    if error is not None:
+        raise error
+    return result
 
 
 def check_kind(public: bool) -> str:
@@ -80,10 +133,12 @@ def begin_check(
     if not callable(student):
         raise CheckFailed(f"{kind}: {name} should be a function, got {describe(student)}")
     forbid = tuple(forbid)
+    _ARMED.clear()
     if forbid:
         problem = forbid_calls(student, forbid)
         if problem:
             raise CheckFailed(f"{kind}: {name} {problem}")
+        _ARMED.update(student=student, forbid=forbid, kind=kind, name=name)
     return kind, name
 
 
@@ -105,15 +160,85 @@ def student_errors(kind: str, name: str, label: str | None = None) -> Iterator[N
         raise CheckFailed(f"{where}: {name} raised {_type(error).__name__}: {error}") from None
 
 
-def _matching_mistake(got, case, mistakes, rtol, atol) -> str | None:
+@dataclass
+class _Failure:
+    """One failing case: what went wrong, and the value when a value was returned."""
+
+    case: Case
+    lines: list[str]
+    got: Any = None
+    expected: Any = None
+    returned: bool = False
+
+
+def _explaining_mistake(
+    failures: list[_Failure], mistakes: Mapping[str, Callable] | None, rtol: float, atol: float
+) -> tuple[str, _Failure] | None:
+    """The known mistake that explains every failing case it applies to (and at least one),
+    with the first case it explains; the one that applies to most cases wins."""
+    returned = [f for f in failures if f.returned]
+    best: tuple[int, str, _Failure] | None = None
     for mistake, wrong in (mistakes or {}).items():
-        try:
-            value = wrong(*copy_inputs(case.args), **copy_inputs(dict(case.kwargs)))
-        except Exception:
-            continue
-        if value is not None and compare(got, value, rtol=rtol, atol=atol, dtype=False) is None:
-            return mistake
-    return None
+        explained: list[_Failure] = []
+        for failure in returned:
+            args, kwargs = copy_inputs(failure.case.args), copy_inputs(dict(failure.case.kwargs))
+            try:
+                value = wrong(*args, **kwargs)
+            except Exception:
+                continue
+            if value is None:
+                continue
+            if compare(failure.got, value, rtol=rtol, atol=atol, dtype=False) is not None:
+                explained = []
+                break
+            explained.append(failure)
+        if explained and (best is None or len(explained) > best[0]):
+            best = (len(explained), mistake, explained[0])
+    return (best[1], best[2]) if best else None
+
+
+def _unknown_reduction_failure(
+    student: Callable, case: Case, name: str, kind: str, forbid: tuple[str, ...]
+) -> _Failure | None:
+    """Call ``student`` with a reduction torch refuses; it must raise ``ValueError`` too."""
+    args = copy_inputs(case.args)
+    kwargs = {**copy_inputs(dict(case.kwargs)), "reduction": UNKNOWN_REDUCTION}
+    got, error = None, None
+    try:
+        got = _watched_call(kind, name, student, args, kwargs, forbid)
+    except CheckFailed:
+        raise
+    except NotImplementedError:
+        raise CheckFailed(f"{kind}: {name} is not implemented yet.") from None
+    except Exception as raised:
+        error = raised
+    problem = unknown_reduction_problem(got, error)
+    if problem is None:
+        return None
+    label = f"an unknown reduction, {UNKNOWN_REDUCTION!r}"
+    line = f"{name}(..., reduction={UNKNOWN_REDUCTION!r}) {problem}"
+    return _Failure(Case(label, args, kwargs), [line])
+
+
+def _message(
+    kind: str, name: str, failures: list[_Failure], total: int, mistake: tuple[str, _Failure] | None
+) -> str:
+    shown = mistake[1] if mistake else failures[0]
+    case = shown.case
+    text = f"{kind} '{case.label}' failed for {describe_call(name, case)}:"
+    for line in shown.lines:
+        text += f"\n  {line}"
+    if shown.returned:
+        digits = differing_digits(shown.got, shown.expected)
+        text += (
+            f"\n  expected: {describe(shown.expected, digits)}"
+            f"\n  got:      {describe(shown.got, digits)}"
+        )
+    if len(failures) > 1:
+        text += f"\n  ({len(failures)} of {total} cases failed.)"
+    if mistake:
+        text += f"\n  This matches a known mistake: {mistake[0]}."
+    return text
 
 
 def check_function(
@@ -128,39 +253,72 @@ def check_function(
     mistakes: Mapping[str, Callable] | None = None,
     forbid: Iterable[str] = (),
     dtype: bool = True,
+    may_change: Iterable[str | int] | bool = (),
+    floats: bool = False,
+    detached: bool = False,
+    unknown_reduction: bool = False,
 ) -> None:
     """Compare ``student(*case.args, **case.kwargs)`` with ``reference`` on every case.
 
-    ``mistakes`` maps a mistake's name to a function that computes the wrong value it
-    gives (or ``None`` where it does not apply); a wrong answer that matches one is
-    told so by name. ``forbid`` lists the dotted names the student may not call.
+    Every case runs; a failure shows the first failing case, how many failed, and the name
+    of a known mistake when one explains every failing case it applies to. ``mistakes`` maps
+    a mistake's name to a function computing the wrong value it gives (or ``None`` where it
+    does not apply). ``forbid`` lists the dotted names the student may not call: read from
+    the code before the check, and watched while the function runs.
+
+    The promises an exercise makes besides the value:
+
+    * the student's function gets copies of the inputs, and must leave them as it got them
+      (values, in-place version, ``requires_grad``, ``.grad``); ``may_change`` names the
+      arguments (by name or position) it may change in place, or ``True`` for all;
+    * ``floats``: every number of the result is a Python float ("return a float");
+    * ``detached``: no tensor of the result carries an autograd graph;
+    * ``unknown_reduction``: a ``reduction`` torch does not know (``"max"``) raises
+      ``ValueError``. Off by default: only an exercise whose text promises it may ask it.
     """
+    forbid = tuple(forbid)
     kind, name = begin_check(student, public=public, forbid=forbid, name=name)
+    _ARMED.clear()  # this check watches its own calls
+    failures: list[_Failure] = []
     count = 0
+    first: Case | None = None
     for count, case in enumerate(cases, start=1):  # noqa: B007
+        first = first or case
         expected = reference(*copy_inputs(case.args), **copy_inputs(dict(case.kwargs)))
+        args, kwargs = copy_inputs(case.args), copy_inputs(dict(case.kwargs))
+        snapshot = ArgumentSnapshot(student, args, kwargs)
         try:
-            got = call_quietly(student, *copy_inputs(case.args), **copy_inputs(dict(case.kwargs)))
+            got = _watched_call(kind, name, student, args, kwargs, forbid)
+        except CheckFailed:
+            raise
         except NotImplementedError:
             raise CheckFailed(f"{kind}: {name} is not implemented yet.") from None
         except Exception as error:
-            raise CheckFailed(
-                f"{kind} '{case.label}' failed: {describe_call(name, case)} raised "
-                f"{_type(error).__name__}: {error}"
-            ) from None
+            failures.append(
+                _Failure(
+                    case, [f"{describe_call(name, case)} raised {_type(error).__name__}: {error}"]
+                )
+            )
+            continue
+        lines = []
+        problem = result_problem(got, floats=floats, detached=detached)
+        if problem:
+            lines.append(problem)
         problem = compare(got, expected, rtol=rtol, atol=atol, dtype=dtype)
         if problem:
-            message = (
-                f"{kind} '{case.label}' failed for {describe_call(name, case)}:\n"
-                f"  {problem}\n  expected: {describe(expected)}\n  got:      {describe(got)}\n"
-                f"  (tolerance: rtol={rtol:g}, atol={atol:g})"
-            )
-            mistake = _matching_mistake(got, case, mistakes, rtol, atol)
-            if mistake:
-                message += f"\n  This matches a known mistake: {mistake}."
-            raise CheckFailed(message)
-    if count == 0:
+            lines.append(problem)
+        lines += snapshot.changes(may_change)
+        if lines:
+            failures.append(_Failure(case, lines, got, expected, returned=problem is not None))
+    if count == 0 or first is None:
         raise CheckFailed(f"{kind}: no cases were given for {name} (a bug in the course).")
+    if not failures and unknown_reduction:
+        failure = _unknown_reduction_failure(student, first, name, kind, forbid)
+        if failure is not None:
+            failures.append(failure)
+    if failures:
+        mistake = _explaining_mistake(failures, mistakes, rtol, atol)
+        raise CheckFailed(_message(kind, name, failures, count, mistake))
     refuse_if_tampered(kind)
 
 
@@ -173,15 +331,24 @@ def check_value(
     atol: float = 1e-6,
     public: bool = True,
     mistakes: Mapping[str, Any] | None = None,
+    floats: bool = False,
+    detached: bool = False,
 ) -> None:
-    """Compare one answer (a number worked out by hand, a shape, a flag) with the truth."""
+    """Compare one answer (a number worked out by hand, a shape, a flag) with the truth.
+
+    ``floats`` and ``detached`` keep the promises "a Python float" and "no autograd graph"
+    (:func:`.promises.result_problem`).
+    """
     kind = check_kind(public)
     refuse_if_tampered(kind)
     if got is Ellipsis or got is None:
         raise CheckFailed(f"{kind}: '{label}' has no answer yet.")
+    problem = result_problem(got, floats=floats, detached=detached)
+    if problem:
+        raise CheckFailed(f"{kind} '{label}' failed: {problem}")
     problem = compare(got, expected, rtol=rtol, atol=atol)
     if problem:
-        message = f"{kind} '{label}' failed: {problem} (tolerance: rtol={rtol:g}, atol={atol:g})"
+        message = f"{kind} '{label}' failed: {problem}"
         for mistake, wrong in (mistakes or {}).items():
             if compare(got, wrong, rtol=rtol, atol=atol, dtype=False) is None:
                 message += f"\n  This matches a known mistake: {mistake}."

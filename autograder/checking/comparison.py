@@ -8,6 +8,7 @@ code ran, so a notebook that patches torch cannot change a comparison.
 from __future__ import annotations
 
 import math
+import types
 from typing import Any
 
 import torch
@@ -19,43 +20,91 @@ _detach = torch.Tensor.detach
 _to = torch.Tensor.to
 _clone = torch.Tensor.clone
 _allclose = torch.allclose
+_isclose = torch.isclose
 _abs = torch.abs
 _isnan = torch.isnan
 _isfinite = torch.isfinite
+_unravel_index = torch.unravel_index
+_tensor = torch.tensor
 _finfo = torch.finfo
 _float64 = torch.float64
 _type = type
+_getattr = getattr
+_FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 _isinstance = isinstance
 
 TENSOR_TYPES = (_Tensor, _Parameter)
 
 
-def describe(value: Any) -> str:
-    """Short text for an input or output: shape and dtype, values when small."""
+def describe(value: Any, digits: int = 4) -> str:
+    """Short text for an input or output: shape and dtype, values when small.
+
+    Numbers show ``digits`` significant digits; a failure message shows as many as it takes
+    for the expected and the actual value to differ visibly (:func:`distinct_digits`).
+    """
     if _isinstance(value, _Tensor):
         shape = tuple(value.shape)
         text = f"tensor of shape {shape}, {str(value.dtype).replace('torch.', '')}"
         if value.numel() <= 8:
             values = _detach(value).tolist()
-            text += f" {_round(values)}"
+            text += f" {_round(values, digits)}"
         return text
     if _isinstance(value, float):
-        return f"{value:.6g}"
+        return f"{value:.{max(digits, 6)}g}"
     if _isinstance(value, tuple | list):
-        inner = ", ".join(describe(v) for v in value)
+        inner = ", ".join(describe(v, digits) for v in value)
         return f"({inner})" if _isinstance(value, tuple) else f"[{inner}]"
     if _isinstance(value, dict):
-        return "{" + ", ".join(f"{k!r}: {describe(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k!r}: {describe(v, digits)}" for k, v in value.items()) + "}"
+    if _isinstance(value, _FUNCTION_TYPES):
+        return f"<function {_getattr(value, '__name__', '?')}>"
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _round(values: Any) -> Any:
+def _round(values: Any, digits: int = 4) -> Any:
     if _isinstance(values, list):
-        return [_round(v) for v in values]
+        return [_round(v, digits) for v in values]
     if _isinstance(values, float):
-        return float(f"{values:.4g}")
+        return float(f"{values:.{digits}g}")
     return values
+
+
+def distinct_digits(a: float, b: float, least: int = 4) -> int:
+    """The fewest significant digits (at least ``least``) at which ``a`` and ``b`` print
+    differently: "expected 0.12346, got 0.12345" rather than two identical numbers."""
+    for digits in range(least, 18):
+        if f"{a:.{digits}g}" != f"{b:.{digits}g}":
+            return digits
+    return least
+
+
+def differing_digits(got: Any, expected: Any, least: int = 4) -> int:
+    """Digits that show where ``got`` and ``expected`` differ most (tensors, numbers, and
+    sequences or dicts of them); ``least`` when they do not differ in a number."""
+    if _isinstance(expected, _Tensor) and _isinstance(got, _Tensor):
+        if got.shape != expected.shape or not expected.numel():
+            return least
+        g = _to(_detach(got), "cpu", _float64).reshape(-1)
+        e = _to(_detach(expected), "cpu", _float64).reshape(-1)
+        diff = _abs(g - e)
+        diff[_isnan(diff)] = math.inf
+        diff[(g == e) | (_isnan(g) & _isnan(e))] = -1.0
+        i = int(diff.argmax())
+        return distinct_digits(float(g[i]), float(e[i]), least)
+    if _isinstance(expected, int | float) and _isinstance(got, int | float | _Tensor):
+        if _isinstance(got, _Tensor):
+            if got.numel() != 1:
+                return least
+            got = float(_detach(got).item())
+        return distinct_digits(float(got), float(expected), least)
+    if _isinstance(expected, tuple | list) and _isinstance(got, tuple | list):
+        pairs = zip(got, expected, strict=False)
+        return max([least, *(differing_digits(g, e, least) for g, e in pairs)])
+    if _isinstance(expected, dict) and _isinstance(got, dict):
+        shared = [k for k in expected if k in got]
+        return max([least, *(differing_digits(got[k], expected[k], least) for k in shared)])
+    return least
 
 
 def copy_inputs(value: Any) -> Any:
@@ -104,9 +153,18 @@ def compare(got: Any, expected: Any, *, rtol: float, atol: float, dtype: bool = 
         if not _allclose(g, e, rtol=rtol, atol=atol, equal_nan=True):
             diff = _abs(g - e)
             diff[_isnan(diff)] = math.inf
+            diff[_isclose(g, e, rtol=rtol, atol=atol, equal_nan=True)] = -1.0
+            flat = int(diff.reshape(-1).argmax())
+            worst_g, worst_e = float(g.reshape(-1)[flat]), float(e.reshape(-1)[flat])
+            digits = distinct_digits(worst_g, worst_e)
+            where = ""
+            if g.dim():
+                index = tuple(int(i) for i in _unravel_index(_tensor(flat), g.shape))
+                where = f" at index {index[0] if len(index) == 1 else index}"
             return (
-                f"values differ (largest difference {float(diff.max()):.3g}; "
-                f"tolerance for {str(expected.dtype)[6:]}: rtol={rtol:.2g}, atol={atol:.2g})"
+                f"values differ{where}: expected {worst_e:.{digits}g}, got {worst_g:.{digits}g} "
+                f"(largest difference {float(diff.max()):.3g}; tolerance for "
+                f"{str(expected.dtype)[6:]}: rtol={rtol:.2g}, atol={atol:.2g})"
             )
         return None
     if _isinstance(expected, bool):
@@ -124,7 +182,11 @@ def compare(got: Any, expected: Any, *, rtol: float, atol: float, dtype: bool = 
         if math.isnan(expected) and math.isnan(got):
             return None
         if not math.isclose(got, expected, rel_tol=rtol, abs_tol=atol):
-            return f"got {got:.6g}, expected {expected:.6g}"
+            digits = distinct_digits(got, expected, 6)
+            return (
+                f"got {got:.{digits}g}, expected {expected:.{digits}g} "
+                f"(tolerance: rtol={rtol:.2g}, atol={atol:.2g})"
+            )
         return None
     if _isinstance(expected, tuple | list):
         if _type(got) not in (tuple, list) or len(got) != len(expected):
