@@ -40,8 +40,9 @@ def nbgrader_config(root: Path) -> Config:
 def grading_config(root: Path, limits: Limits) -> Config:
     """:func:`nbgrader_config` with the course's grading pipeline.
 
-    ``autograde`` runs the hardened executor in place of nbgrader's ``Execute``, and
-    ``generate_feedback`` hides the hidden tests.
+    ``autograde`` runs the hardened executor in place of nbgrader's ``Execute`` (a cell
+    stopped by the time limit says so, with the limit), and ``generate_feedback`` hides the
+    hidden tests and renders math without the network.
     """
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import (
@@ -54,7 +55,7 @@ def grading_config(root: Path, limits: Limits) -> Config:
     )
 
     from .grading.execute import GuardedExecute
-    from .grading.feedback import HideHiddenTests
+    from .grading.feedback import TIME_LIMIT, HideHiddenTests, OfflineMath
 
     config = nbgrader_config(root)
     config.Autograde.autograde_preprocessors = [
@@ -67,8 +68,19 @@ def grading_config(root: Path, limits: Limits) -> Config:
         CheckCellMetadata,
     ]
     config.GuardedExecute.limits_json = limits.to_json()
+    stopped = f"stopped after {limits.cell_timeout} s, the per-cell time limit"
+    config.GuardedExecute.error_on_timeout = {
+        "ename": TIME_LIMIT,
+        "evalue": stopped,
+        "traceback": [f"{TIME_LIMIT}: {stopped}"],
+    }
     config.OverwriteCells.add_missing_cells = True
-    config.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests]
+    config.GenerateFeedback.preprocessors = [
+        GetGrades,
+        CSSHTMLHeaderPreprocessor,
+        HideHiddenTests,
+        OfflineMath,
+    ]
     return config
 
 
