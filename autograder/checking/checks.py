@@ -24,7 +24,21 @@ _type = type
 
 
 class CheckFailed(AssertionError):
-    """A check did not pass; the message says why, for the student."""
+    """A check did not pass; the message says why, for the student.
+
+    IPython shows the message alone, without a traceback through the checking library
+    (its ``_render_traceback_`` protocol): the student's screen holds what to fix, and
+    nbgrader's Validate and feedback report the same lines.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        lines = str(self).split("\n")
+        return ["\x1b[0;31m" + lines[0] + "\x1b[0m", *lines[1:]]
+
+
+def quoted(label: str) -> str:
+    """A case's label in quotes that it does not contain itself: 'a', "reduction='none'"."""
+    return f'"{label}"' if "'" in label and '"' not in label else f"'{label}'"
 
 
 @dataclass(frozen=True)
@@ -101,7 +115,7 @@ def student_errors(kind: str, name: str, label: str | None = None) -> Iterator[N
     except NotImplementedError:
         raise CheckFailed(f"{kind}: {name} is not implemented yet.") from None
     except Exception as error:
-        where = f"{kind} '{label}' failed" if label else kind
+        where = f"{kind} {quoted(label)} failed" if label else kind
         raise CheckFailed(f"{where}: {name} raised {_type(error).__name__}: {error}") from None
 
 
@@ -145,13 +159,13 @@ def check_function(
             raise CheckFailed(f"{kind}: {name} is not implemented yet.") from None
         except Exception as error:
             raise CheckFailed(
-                f"{kind} '{case.label}' failed: {describe_call(name, case)} raised "
+                f"{kind} {quoted(case.label)} failed: {describe_call(name, case)} raised "
                 f"{_type(error).__name__}: {error}"
             ) from None
         problem = compare(got, expected, rtol=rtol, atol=atol, dtype=dtype)
         if problem:
             message = (
-                f"{kind} '{case.label}' failed for {describe_call(name, case)}:\n"
+                f"{kind} {quoted(case.label)} failed for {describe_call(name, case)}:\n"
                 f"  {problem}\n  expected: {describe(expected)}\n  got:      {describe(got)}\n"
                 f"  (tolerance: rtol={rtol:g}, atol={atol:g})"
             )
@@ -178,10 +192,12 @@ def check_value(
     kind = check_kind(public)
     refuse_if_tampered(kind)
     if got is Ellipsis or got is None:
-        raise CheckFailed(f"{kind}: '{label}' has no answer yet.")
+        raise CheckFailed(f"{kind}: {quoted(label)} has no answer yet.")
     problem = compare(got, expected, rtol=rtol, atol=atol)
     if problem:
-        message = f"{kind} '{label}' failed: {problem} (tolerance: rtol={rtol:g}, atol={atol:g})"
+        message = (
+            f"{kind} {quoted(label)} failed: {problem} (tolerance: rtol={rtol:g}, atol={atol:g})"
+        )
         for mistake, wrong in (mistakes or {}).items():
             if compare(got, wrong, rtol=rtol, atol=atol, dtype=False) is None:
                 message += f"\n  This matches a known mistake: {mistake}."
