@@ -1,6 +1,12 @@
-"""Makes this repository an nbgrader course directory (source/ -> release/, gradebook in SQLite)."""
+"""Makes this repository an nbgrader course directory (source/ -> release/, gradebook in SQLite).
+
+`python -m autograder course-setup` (run by `make instructor`) creates the exchange and
+records the assignments in the gradebook; grade-class, run here, grades into that gradebook.
+"""
 
 import os
+
+from autograder.nbgrader_setup import feedback_preprocessors
 
 c = get_config()  # noqa: F821  (nbgrader injects get_config)
 
@@ -14,5 +20,9 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.Execute.timeout = 300
-# A local exchange, so release and collect work on one machine; use a shared path for a class.
+# The formgrader's Generate Feedback button hides the hidden tests, as grade-class does.
+c.GenerateFeedback.preprocessors = feedback_preprocessors()
+# The exchange, where students fetch from and submit to. Here, inside the course directory:
+# every student must be able to write to it. For a class on a shared machine, point it at a
+# shared folder (for example /srv/nbgrader/exchange) and give that path to the students.
 c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")

@@ -44,18 +44,17 @@ def grading_config(root: Path, limits: Limits) -> Config:
     stopped by the time limit says so, with the limit), and ``generate_feedback`` hides the
     hidden tests and renders math without the network.
     """
-    from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
         AssignLatePenalties,
         CheckCellMetadata,
-        GetGrades,
         IgnorePattern,
         LimitOutput,
         SaveAutoGrades,
     )
 
     from .grading.execute import GuardedExecute
-    from .grading.feedback import TIME_LIMIT, HideHiddenTests, OfflineMath
+    from .grading.feedback import TIME_LIMIT
 
     config = nbgrader_config(root)
     config.Autograde.autograde_preprocessors = [
@@ -75,13 +74,22 @@ def grading_config(root: Path, limits: Limits) -> Config:
         "traceback": [f"{TIME_LIMIT}: {stopped}"],
     }
     config.OverwriteCells.add_missing_cells = True
-    config.GenerateFeedback.preprocessors = [
-        GetGrades,
-        CSSHTMLHeaderPreprocessor,
-        HideHiddenTests,
-        OfflineMath,
-    ]
+    config.GenerateFeedback.preprocessors = feedback_preprocessors()
     return config
+
+
+def feedback_preprocessors() -> list[type]:
+    """``GenerateFeedback.preprocessors``: nbgrader's, then hide the hidden tests, math offline.
+
+    The course's ``nbgrader_config.py`` uses them too, so the formgrader's own Generate
+    Feedback button never shows a hidden test either.
+    """
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades
+
+    from .grading.feedback import HideHiddenTests, OfflineMath
+
+    return [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests, OfflineMath]
 
 
 def nbgrader_api(root: Path, config: Config | None = None) -> NbGraderAPI:

@@ -118,6 +118,7 @@ math[display="block"] { margin: 0.8em 0; }
 def finish_page(page: str) -> str:
     """A feedback page that loads nothing from the network and wraps long lines."""
     page = _MATHJAX.sub("", page)
+    page = re.sub(r"<!-- (Loading|End of) mathjax[^>]*-->\s*", "", page, flags=re.I)
     page = re.sub(r"<script[^>]+src=\"https?://[^\"]*mathjax[^\"]*\"[^>]*>\s*</script>", "", page)
     return page.replace("</head>", WRAP_CSS + "</head>", 1)
 

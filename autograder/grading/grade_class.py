@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import csv
+import datetime
 import hashlib
 import json
 import multiprocessing
@@ -158,9 +159,14 @@ def store(db_url: str, task: Task, results: dict[str, NotebookResult]) -> None:
     from nbgrader.api import Gradebook
 
     student = safe_id(task.student)
+    # the formgrader counts a submission as graded when these timestamps agree
+    stamp = submitted_timestamp(Path(task.folder))
     with Gradebook(db_url) as gb:
         gb.update_or_create_student(student)
-        gb.update_or_create_submission(task.assignment, student)
+        if stamp is None:
+            gb.update_or_create_submission(task.assignment, student)
+        else:
+            gb.update_or_create_submission(task.assignment, student, timestamp=stamp)
         for notebook, result in results.items():
             for cell in result.cells:
                 grade = gb.find_grade(cell.grade_id, notebook, task.assignment, student)
@@ -174,6 +180,16 @@ def short_reason(reason: str) -> str:
     """The last line of a reason (where an error's message is), at most 300 characters."""
     lines = reason.strip().splitlines()
     return lines[-1][:300] if lines else "no reason given"
+
+
+def submitted_timestamp(folder: Path) -> datetime.datetime | None:
+    """The time nbgrader recorded for a submission (its ``timestamp.txt``), if any."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        return parse_utc((folder / "timestamp.txt").read_text().strip())
+    except (OSError, ValueError):
+        return None
 
 
 def write_csv(db_url: str, path: Path, failures: dict[tuple[str, str], str]) -> int:
