@@ -32,6 +32,8 @@ MODES = ("self-study", "student", "instructor")
 def config_dir(mode: str) -> Path:
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
+    if not (CONFIG / mode / "jupyter_server_config.json").is_file():
+        raise FileNotFoundError(f"{CONFIG / mode} is missing: the package is incomplete")
     return CONFIG / mode
 
 

@@ -110,6 +110,7 @@ def _jupyter_server_extension_points():
 
 def _load_jupyter_server_extension(serverapp) -> None:
     webapp = serverapp.web_app
+    webapp.settings.setdefault("root_dir", serverapp.root_dir)  # as nbgrader's extension does
     base_url = webapp.settings["base_url"]
     webapp.add_handlers(
         ".*$",
