@@ -258,7 +258,12 @@ def test_student_runs_fills_in_checks_and_validates(lab, browser):
 
     step(page, "2-run-all-plot", run_all, "Run All Cells renders a plot as an image")
 
-    answer = code_cell(page, "YOUR CODE HERE").first
+    # the first answer cell, by position: once answered, it no longer says YOUR CODE HERE
+    cells = page.locator(".jp-Notebook .jp-CodeCell")
+    first = cells.evaluate_all(
+        "cells => cells.findIndex(c => c.textContent.includes('YOUR CODE HERE'))"
+    )
+    answer = cells.nth(first)
     tests = code_cell(page, "cross-entropy of logits (2.0, 1.0, 0.1)")
 
     def wrong_answer_shows_its_message_alone():
@@ -304,6 +309,7 @@ def test_student_runs_fills_in_checks_and_validates(lab, browser):
     def short_validate():
         text = validate(page)
         # the other answers are still unanswered: each failing check is named, briefly
+        assert "ce_by_hand" not in text, text  # answered, and right
         assert "the checks of l1_loss (test_l1_loss, 2 points)" in text, text
         assert "not implemented yet" in text, text
         assert "Traceback" not in text and "check_function(" not in text, text
@@ -364,7 +370,7 @@ ROUND_TRIP = [
     ("students", "Submit"),
     ("formgrader", "Collect"),
     ("command", ".venv/bin/python -m autograder grade-class submitted/"),
-    ("formgrader", "Manage Students"),
+    ("formgrader", "Submissions"),
     ("formgrader", "Release Feedback"),
     ("students", "Fetch Feedback"),
 ]
@@ -505,11 +511,11 @@ def test_the_classroom_round_trip(classroom, browser, timings):
                 assert "the checks of mse_loss" in text and "not implemented yet" in text, text
                 assert "l1_loss" not in text, text
                 assert len(text.splitlines()) <= 30, text
-            close_dialog(page)
 
         step(page, f"rt-04-{student}-validate", validate_work, f"{student} validates")
 
         def submit(page=page, student=student):
+            close_dialog(page)
             assignment_list(page, urls[student])
             fetched = page.locator("#fetched_assignments_list")
             fetched.get_by_text(TOPIC).first.wait_for()
@@ -538,17 +544,20 @@ def test_the_classroom_round_trip(classroom, browser, timings):
     (SHOTS / "rt-07-grade-class.txt").write_text(f"$ {grade_line}\n{graded.stdout}")
 
     def scores_in_formgrader():
-        instructor.goto(f"{urls['instructor']}/formgrader/manage_students?token={TOKEN}")
+        url = f"{urls['instructor']}/formgrader/manage_submissions/{TOPIC}?token={TOKEN}"
+        instructor.goto(url)
+        scores = {}
         for student in STUDENTS:
-            row = instructor.locator("tr", has=instructor.get_by_text(student, exact=True))
-            row.locator("td.score").wait_for()
-        alice = instructor.locator("tr", has=instructor.get_by_text("alice", exact=True))
-        bob = instructor.locator("tr", has=instructor.get_by_text("bob", exact=True))
-        full = alice.locator("td.score").inner_text().strip()
-        got, total = (float(x) for x in full.split("/"))
-        assert got == total > 0, full
-        bob_got = float(bob.locator("td.score").inner_text().split("/")[0])
-        assert 0 < bob_got < total, bob.inner_text()
+            row = instructor.locator(
+                "tr", has=instructor.locator("td.student-id", has_text=student)
+            )
+            row.locator("td.score", has_text="/").wait_for()
+            assert row.locator("td.status").inner_text().strip() == "graded", row.inner_text()
+            got, total = (float(x) for x in row.locator("td.score").inner_text().split("/"))
+            scores[student] = (got, total)
+        total = scores["alice"][1]
+        assert scores["alice"] == (total, total) and total > 0, scores
+        assert 0 < scores["bob"][0] < total, scores
 
     step(
         instructor,

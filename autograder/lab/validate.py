@@ -11,6 +11,7 @@ failing check by its name and points, with its message alone. Each mode's config
 from __future__ import annotations
 
 import json
+import textwrap
 import traceback
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from nbgrader.validator import Validator
 from tornado import web
 
 MAX_LINES = 8
+WIDTH = 90
 
 
 def check_name(cell) -> str:
@@ -53,9 +55,16 @@ def brief_error(cell) -> str:
             lines += out.text.strip().split("\n")
     if not lines:
         lines = ["no error was shown, but the cell did not earn its points"]
+    lines = [wrapped for line in lines for wrapped in _wrap(line)]
     if len(lines) > MAX_LINES:
         lines = lines[:MAX_LINES] + [f"... ({len(lines) - MAX_LINES} more lines in the notebook)"]
     return "\n".join(lines)
+
+
+def _wrap(line: str, width: int = WIDTH) -> list[str]:
+    """A long line as several, indented like the first (the dialog does not wrap)."""
+    indent = line[: len(line) - len(line.lstrip())]
+    return textwrap.wrap(line, width, subsequent_indent=indent + "  ") or [line]
 
 
 class BriefValidator(Validator):
