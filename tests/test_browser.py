@@ -239,6 +239,11 @@ def test_student_runs_fills_in_checks_and_validates(lab, browser):
         for absent in ("Assignment List", "Formgrader", "Course List"):
             assert absent not in items, f"{absent} is offered in self-study: {items}"
         assert page.locator(".jp-Notification-Toast").count() == 0, "a toast is shown"
+        disabled = page.evaluate(
+            "JSON.parse(document.getElementById('jupyter-config-data').textContent)"
+            ".disabledExtensions"
+        )
+        assert "@jupyterlab/apputils-extension:announcements" in disabled, disabled
         toolbar = page.get_by_role("button", name=re.compile("Create Assignment"))
         assert toolbar.count() == 0, "the Create Assignment tool is offered"
 
