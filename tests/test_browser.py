@@ -31,6 +31,7 @@ import pytest
 
 from autograder import paths
 from autograder.lab.modes import join
+from tests.apt import ensure_package
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -56,18 +57,7 @@ MAKE = ["make", "--no-print-directory", f"VENV={VENV}", f"--assume-old={VENV}/.i
 
 def ensure_chromium() -> Path:
     """Debian's Chromium, installed through apt when missing; skip (saying why) if impossible."""
-    if CHROMIUM.exists():
-        return CHROMIUM
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.skip("Chromium is missing and cannot be installed here (needs root and apt-get)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
-        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
-        if result.returncode != 0:
-            pytest.skip(f"could not install Chromium with apt: {result.stderr.strip()[-500:]}")
-    if not CHROMIUM.exists():
-        pytest.skip("apt installed chromium but /usr/bin/chromium is still missing")
-    return CHROMIUM
+    return ensure_package("chromium", lambda: CHROMIUM if CHROMIUM.exists() else None)
 
 
 def free_port() -> int:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from tests.apt import ensure_package
 
 
 def binaries() -> Path | None:
@@ -31,23 +31,7 @@ def binaries() -> Path | None:
 
 def ensure_postgres() -> Path:
     """PostgreSQL's binaries, installed with apt when missing; skip (saying why) if impossible."""
-    found = binaries()
-    if found:
-        return found
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.skip("PostgreSQL is missing and cannot be installed here (needs root and apt-get)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (
-        ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", "postgresql"],
-    ):
-        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
-        if result.returncode != 0:
-            pytest.skip(f"could not install PostgreSQL with apt: {result.stderr.strip()[-500:]}")
-    found = binaries()
-    if not found:
-        pytest.skip("apt installed postgresql but its pg_ctl cannot be found")
-    return found
+    return ensure_package("postgresql", binaries)
 
 
 def _free_port() -> int:
@@ -77,7 +61,9 @@ def postgres_server() -> Iterator[str]:
         )
 
     result = run(
-        str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"
+        str(bin_dir / "initdb"),
+        *("-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"),
+        *("--no-locale", "-E", "UTF8"),  # whatever locales the machine has generated
     )
     assert result.returncode == 0, result.stdout + result.stderr
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"

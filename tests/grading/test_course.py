@@ -23,7 +23,8 @@ import pytest
 from autograder import paths
 from autograder.lab.modes import join
 
-pytestmark = pytest.mark.slow
+# one worker runs the round trip once for every test here
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("course-round-trip")]
 
 TOPIC = "01_basic_losses"
 STUDENTS = ("alice", "bob")
