@@ -454,7 +454,9 @@ def summary_lines(summary: Summary) -> list[str]:
     ]
     for (student, assignment), reason in summary.failed.items():
         lines.append(f"FAILED {student}/{assignment}: {short_reason(reason)}")
-    where = f" (the gradebook of the course in {summary.course.root})" if summary.course else ""
+    course = summary.course
+    own = course is not None and summary.db_url == course.db_url
+    where = f" (the gradebook of the course in {course.root})" if own and course else ""
     lines.append(f"gradebook: {summary.db_url}{where}")
     lines.append(f"grades:    {summary.out / 'grades.csv'}")
     lines.append(f"feedback:  {summary.feedback}")
