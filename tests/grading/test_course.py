@@ -9,6 +9,7 @@ test (tests/test_browser.py) plays the same story through JupyterLab's buttons.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -23,8 +24,7 @@ import pytest
 from autograder import paths
 from autograder.lab.modes import join
 
-# one worker runs the round trip once for every test here
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("course-round-trip")]
+pytestmark = pytest.mark.slow
 
 TOPIC = "01_basic_losses"
 STUDENTS = ("alice", "bob")
@@ -40,8 +40,7 @@ def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=600,
     )
-    assert result.returncode in (0, 1) or not args[0] == "nbgrader", result.stderr
-    return result
+    return result  # each test checks the steps it is about
 
 
 def answers(topic: str) -> dict[str, str]:
@@ -63,16 +62,17 @@ def answer(path: Path, sources: dict[str, str]) -> None:
     nbformat.write(nb, path)
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
+def play(base: Path) -> dict[str, subprocess.CompletedProcess]:
+    """The round trip, in ``base``: the course, the students' folders; each step's result."""
+    root = base / "course"
+    root.mkdir()
     shutil.copy(paths.ROOT / "nbgrader_config.py", root)
     for part in ("source", "release"):
         shutil.copytree(paths.ROOT / part / TOPIC, root / part / TOPIC)
     steps: dict[str, subprocess.CompletedProcess] = {}
     steps["setup"] = run(["autograder", "course-setup"], root)
     exchange = root / "exchange"
-    homes = {s: tmp_path_factory.mktemp(s) for s in STUDENTS}
+    homes = {s: base / s for s in STUDENTS}
     envs = {s: {"JUPYTER_DATA_DIR": str(homes[s] / ".data")} for s in STUDENTS}
     for student, home in homes.items():
         join(exchange, home, student=student)
@@ -97,7 +97,31 @@ def course(tmp_path_factory):
         steps[f"feedback-{student}"] = run(
             ["nbgrader", "fetch_feedback", TOPIC], homes[student], **envs[student]
         )
-    return {"root": root, "homes": homes, "steps": steps}
+    return steps
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """The round trip, played once for all xdist workers (the first one plays, others wait)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by the workers of this run
+    base = base / "course-round-trip"
+    with open(f"{base}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        record = base / "steps.json"
+        if not record.exists():
+            shutil.rmtree(base, ignore_errors=True)
+            base.mkdir()
+            steps = play(base)
+            saved = {k: [v.returncode, v.stdout, v.stderr] for k, v in steps.items()}
+            record.write_text(json.dumps(saved))
+    steps = {
+        name: subprocess.CompletedProcess([], code, out, err)
+        for name, (code, out, err) in json.loads(record.read_text()).items()
+    }
+    homes = {s: base / s for s in STUDENTS}
+    return {"root": base / "course", "homes": homes, "steps": steps}
 
 
 def test_setup_creates_the_exchange_before_any_release(course):
