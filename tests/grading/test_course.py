@@ -92,6 +92,10 @@ def play(base: Path) -> dict[str, subprocess.CompletedProcess]:
     steps["grade"] = run(
         ["autograder", "grade-class", "submitted", "--workers", "2", "--cell-timeout", "8"], root
     )
+    # the formgrader's Autograde button, as nbgrader runs it in the course
+    steps["nbgrader-autograde"] = run(
+        ["nbgrader", "autograde", TOPIC, "--student", "alice", "--force"], root
+    )
     steps["release-feedback"] = run(["nbgrader", "release_feedback", TOPIC], root)
     for student in STUDENTS:
         steps[f"feedback-{student}"] = run(
@@ -163,6 +167,28 @@ def test_grade_class_in_the_course_fills_the_formgraders_gradebook(course):
     assert full > 0 and scores["alice"] == (full, full)
     assert 0 < scores["bob"][0] < full
     assert (course["root"] / "autograded" / "alice" / TOPIC / f"{TOPIC}.ipynb").exists()
+
+
+def test_the_formgraders_autograde_button_grades_with_the_hardened_executor(course):
+    """nbgrader's own autograde, in the course, runs the guarded executor like grade-class."""
+    from autograder.grading.course import find_course
+    from autograder.nbgrader_setup import nbgrader_api
+
+    result = course["steps"]["nbgrader-autograde"]
+    assert result.returncode == 0, result.stderr
+    notes = course["root"] / "autograded" / "alice" / TOPIC / f".{TOPIC}.autograder.json"
+    assert "sandbox" in json.loads(notes.read_text())  # written by GuardedExecute only
+    found = find_course(course["root"])
+    assert found is not None
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course["root"])).load_config()
+    (alice,) = [
+        s
+        for s in nbgrader_api(course["root"], config).get_submissions(TOPIC)
+        if s["student"] == "alice"
+    ]
+    assert alice["score"] == alice["max_score"] > 0
 
 
 def test_feedback_is_released_with_one_nbgrader_command(course):
