@@ -81,8 +81,8 @@ def grading_config(root: Path, limits: Limits) -> Config:
 def feedback_preprocessors() -> list[type]:
     """``GenerateFeedback.preprocessors``: nbgrader's, then hide the hidden tests, math offline.
 
-    The course's ``nbgrader_config.py`` uses them too, so the formgrader's own Generate
-    Feedback button never shows a hidden test either.
+    The course's ``nbgrader_config.py`` takes :func:`grading_config`, so the formgrader's
+    own Generate Feedback button never shows a hidden test either.
     """
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import GetGrades
