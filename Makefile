@@ -10,24 +10,24 @@ export PYTHONDONTWRITEBYTECODE := 1
 LAB_ARGS ?=
 # The student's working copy of release/: created when missing, never overwritten.
 STUDENT_DIR ?= student
-# Jupyter refuses to run as root without this (containers, CI machines).
-ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: help build check lab instructor test lint format bench-train bench-grade clean
+.PHONY: help build check lab instructor course-setup test lint format bench-train bench-grade clean
 
 help:
 	@echo "make lab    build the course and open your working copy (student/) in JupyterLab"
 	@echo "make test   run the whole test suite"
-	@echo "make instructor  JupyterLab on the course directory, with nbgrader's formgrader"
+	@echo "make instructor  the course directory in JupyterLab, with nbgrader's formgrader"
 	@echo "make build  regenerate source/ and release/ from notebooks/"
 	@echo "make lint   ruff (check and format) and mypy"
 	@echo "make bench-train   images/s of the CIFAR10 training loop, fed three ways"
 
+# pip shows its progress: the first install downloads PyTorch and its libraries (gigabytes).
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@echo "installing the pinned versions of constraints.txt into $(VENV)/ (the first time downloads PyTorch)"
+	$(BIN)/python -m pip install --progress-bar on -c constraints.txt -e '.[dev]'
 	touch $@
 
 build: $(STAMP)
@@ -36,14 +36,19 @@ build: $(STAMP)
 check: $(STAMP)
 	$(BIN)/python -m autograder build --check
 
+# Self-study: JupyterLab on the working copy, with Validate and without the classroom's tools.
 lab: build
 	$(BIN)/python -m autograder student-copy $(STUDENT_DIR)
-	$(BIN)/jupyter lab --ServerApp.root_dir=$(STUDENT_DIR) $(ALLOW_ROOT) $(LAB_ARGS)
+	$(BIN)/python -m autograder lab --mode self-study $(STUDENT_DIR) $(LAB_ARGS)
+
+# The exchange and the gradebook, before the first release (run again at any time).
+course-setup: build
+	$(BIN)/python -m autograder course-setup
 
 # Instructors: JupyterLab on the course directory itself, so nbgrader's formgrader works
 # (it needs the course root inside the server root).
-instructor: build
-	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(ALLOW_ROOT) $(LAB_ARGS)
+instructor: course-setup
+	$(BIN)/python -m autograder lab --mode instructor $(CURDIR) $(LAB_ARGS)
 
 # Lint first (ruff and mypy), so that CI checks both.
 test: lint
@@ -66,4 +71,4 @@ bench-grade: $(STAMP)
 	PYTHONUNBUFFERED=1 PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/grade_speed.py $(BENCH_ARGS)
 
 clean:
-	rm -rf .venv .pytest_cache .ruff_cache gradebook.db artifacts
+	rm -rf .venv .pytest_cache .ruff_cache artifacts

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from importlib import import_module
 
-# command -> (module with a ``main(argv) -> int``, one line of help)
+# command -> (module with a ``main(argv) -> int``, or ``module:function``; one line of help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "build": (
         "autograder.authoring.build",
@@ -15,6 +15,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "student-copy": (
         "autograder.authoring.student_copy",
         "copy release/ into the student's working copy, never overwriting a notebook",
+    ),
+    "lab": (
+        "autograder.lab.modes:lab_main",
+        "start JupyterLab in a folder with one mode's tools (--mode self-study, student, "
+        "instructor)",
+    ),
+    "join": (
+        "autograder.lab.modes:join_main",
+        "connect a student's folder to a class's exchange (writes its nbgrader_config.py)",
+    ),
+    "course-setup": (
+        "autograder.grading.course",
+        "prepare the course directory before the first release: the exchange and the gradebook",
     ),
     "grade-one": (
         "autograder.grading.grade_one",
@@ -45,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     if command not in COMMANDS:
         print(f"unknown command {command!r}\n\n{usage()}", file=sys.stderr)
         return 2
-    run: Callable[[list[str]], int | None] = import_module(COMMANDS[command][0]).main
+    module, _, function = COMMANDS[command][0].partition(":")
+    run: Callable[[list[str]], int | None] = getattr(import_module(module), function or "main")
     return run(rest) or 0
 
 

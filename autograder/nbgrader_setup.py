@@ -40,21 +40,21 @@ def nbgrader_config(root: Path) -> Config:
 def grading_config(root: Path, limits: Limits) -> Config:
     """:func:`nbgrader_config` with the course's grading pipeline.
 
-    ``autograde`` runs the hardened executor in place of nbgrader's ``Execute``, and
-    ``generate_feedback`` hides the hidden tests.
+    ``autograde`` runs the hardened executor in place of nbgrader's ``Execute`` (a cell
+    stopped by the time limit says so, with the limit), and ``generate_feedback`` hides the
+    hidden tests and renders math without the network.
     """
-    from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
         AssignLatePenalties,
         CheckCellMetadata,
-        GetGrades,
         IgnorePattern,
         LimitOutput,
         SaveAutoGrades,
     )
 
     from .grading.execute import GuardedExecute
-    from .grading.feedback import HideHiddenTests
+    from .grading.feedback import TIME_LIMIT
 
     config = nbgrader_config(root)
     config.Autograde.autograde_preprocessors = [
@@ -67,9 +67,29 @@ def grading_config(root: Path, limits: Limits) -> Config:
         CheckCellMetadata,
     ]
     config.GuardedExecute.limits_json = limits.to_json()
+    stopped = f"stopped after {limits.cell_timeout} s, the per-cell time limit"
+    config.GuardedExecute.error_on_timeout = {
+        "ename": TIME_LIMIT,
+        "evalue": stopped,
+        "traceback": [f"{TIME_LIMIT}: {stopped}"],
+    }
     config.OverwriteCells.add_missing_cells = True
-    config.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests]
+    config.GenerateFeedback.preprocessors = feedback_preprocessors()
     return config
+
+
+def feedback_preprocessors() -> list[type]:
+    """``GenerateFeedback.preprocessors``: nbgrader's, then hide the hidden tests, math offline.
+
+    The course's ``nbgrader_config.py`` takes :func:`grading_config`, so the formgrader's
+    own Generate Feedback button never shows a hidden test either.
+    """
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades
+
+    from .grading.feedback import HideHiddenTests, OfflineMath
+
+    return [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests, OfflineMath]
 
 
 def nbgrader_api(root: Path, config: Config | None = None) -> NbGraderAPI:

@@ -35,7 +35,21 @@ _ARMED: dict[str, Any] = {}
 
 
 class CheckFailed(AssertionError):
-    """A check did not pass; the message says why, for the student."""
+    """A check did not pass; the message says why, for the student.
+
+    IPython shows the message alone, without a traceback through the checking library
+    (its ``_render_traceback_`` protocol): the student's screen holds what to fix, and
+    nbgrader's Validate and feedback report the same lines.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        lines = str(self).split("\n")
+        return ["\x1b[0;31m" + lines[0] + "\x1b[0m", *lines[1:]]
+
+
+def quoted(label: str) -> str:
+    """A case's label in quotes that it does not contain itself: 'a', "reduction='none'"."""
+    return f'"{label}"' if "'" in label and '"' not in label else f"'{label}'"
 
 
 @dataclass(frozen=True)
@@ -156,7 +170,7 @@ def student_errors(kind: str, name: str, label: str | None = None) -> Iterator[N
     except NotImplementedError:
         raise CheckFailed(f"{kind}: {name} is not implemented yet.") from None
     except Exception as error:
-        where = f"{kind} '{label}' failed" if label else kind
+        where = f"{kind} {quoted(label)} failed" if label else kind
         raise CheckFailed(f"{where}: {name} raised {_type(error).__name__}: {error}") from None
 
 
@@ -225,7 +239,7 @@ def _message(
 ) -> str:
     shown = mistake[1] if mistake else failures[0]
     case = shown.case
-    text = f"{kind} '{case.label}' failed for {describe_call(name, case)}:"
+    text = f"{kind} {quoted(case.label)} failed for {describe_call(name, case)}:"
     for line in shown.lines:
         text += f"\n  {line}"
     if shown.returned:
@@ -342,13 +356,13 @@ def check_value(
     kind = check_kind(public)
     refuse_if_tampered(kind)
     if got is Ellipsis or got is None:
-        raise CheckFailed(f"{kind}: '{label}' has no answer yet.")
+        raise CheckFailed(f"{kind}: {quoted(label)} has no answer yet.")
     problem = result_problem(got, floats=floats, detached=detached)
     if problem:
-        raise CheckFailed(f"{kind} '{label}' failed: {problem}")
+        raise CheckFailed(f"{kind} {quoted(label)} failed: {problem}")
     problem = compare(got, expected, rtol=rtol, atol=atol)
     if problem:
-        message = f"{kind} '{label}' failed: {problem}"
+        message = f"{kind} {quoted(label)} failed: {problem}"
         for mistake, wrong in (mistakes or {}).items():
             if compare(got, wrong, rtol=rtol, atol=atol, dtype=False) is None:
                 message += f"\n  This matches a known mistake: {mistake}."

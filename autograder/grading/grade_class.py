@@ -1,18 +1,30 @@
 """``python -m autograder grade-class``: grade nbgrader's ``submitted/<student>/<assignment>/``.
 
 Submissions are graded in parallel, each worker process in its own private course
-(:class:`autograder.grading.grader.CourseGrader`), and merged into one gradebook (SQLite by
-default, or any SQLAlchemy URL nbgrader accepts). Output, under ``--out``:
+(:class:`autograder.grading.grader.CourseGrader`), and merged into one gradebook.
 
-* ``gradebook.db`` (unless ``--db`` names another), ``grades.csv``;
-* ``feedback/<student>/<assignment>/<notebook>.html`` (no hidden tests);
+Run in an nbgrader course directory (a folder with ``nbgrader_config.py``, such as this
+repository), it writes where nbgrader looks (:mod:`autograder.grading.course`): the scores
+into the course's gradebook, the one the formgrader and ``nbgrader export`` read; the
+feedback into the course's ``feedback/<student>/<assignment>/``, with the ``timestamp.txt``
+and ``submission_secret.txt`` that ``nbgrader release_feedback`` needs; the graded notebooks
+into ``autograded/``. ``--db`` names another gradebook (any SQLAlchemy URL nbgrader
+accepts, such as ``postgresql://...``). Outside a course, all goes under ``--out``.
+
+Output, under ``--out``:
+
+* ``gradebook.db`` and ``feedback/<student>/<assignment>/<notebook>.html`` (no hidden
+  tests), outside a course only;
+* ``grades.csv``: one row per submission; a submission that could not be graded has its
+  reason in the ``failed`` column;
 * ``results/<student>/<assignment>.json``: the per-cell results and messages;
 * ``ledger/<student>/<assignment>.json``: written atomically *after* the grade is stored,
   with a hash of the submission and of the assignment's source. A run that is interrupted
   and started again skips exactly the submissions whose ledger entry matches, and grades
   the rest; the gradebook is updated in place, so nothing is counted twice;
-* ``failures.json``: submissions that could not be graded, with the reason. One failure
-  never stops the others; the summary lists them, and the next run retries them.
+* ``failures.json``: submissions that could not be graded, with the reason: grading broke,
+  or a notebook could not be read (none handed in, not a notebook). One failure never
+  stops the others; the summary lists them, and the next run retries them.
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import csv
+import datetime
 import hashlib
 import json
 import multiprocessing
@@ -33,7 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import paths
-from ..nbgrader_setup import fast_gradebook, nbgrader_api, nbgrader_config, quiet_logs
+from ..nbgrader_setup import fast_gradebook, quiet_logs
+from .course import Course, copy_submission_files, find_course, record_assignments
 from .grade_one import add_limit_options, known_assignments, limits_from
 from .grader import CourseGrader, GradingError, safe_id
 from .results import NotebookResult
@@ -80,6 +94,8 @@ class Summary:
     workers: int
     db_url: str
     out: Path
+    feedback: Path
+    course: Course | None = None
 
 
 def folder_digest(folder: Path, source: Path) -> str:
@@ -116,13 +132,20 @@ def _init_worker(assignments: list[str], limits_json: str, template: str) -> Non
     atexit.register(_GRADER.close)
 
 
-def _grade(task: Task, feedback_root: str) -> Outcome:
+def _grade(task: Task, feedback_root: str, autograded_root: str | None = None) -> Outcome:
     start = time.perf_counter()
     if _GRADER is None:
         return Outcome(False, reason="the grading worker did not start")
     try:
         feedback = Path(feedback_root) / safe_id(task.student) / task.assignment
-        results = _GRADER.grade(task.student, task.assignment, Path(task.folder), feedback)
+        autograded = (
+            Path(autograded_root) / safe_id(task.student) / task.assignment
+            if autograded_root
+            else None
+        )
+        results = _GRADER.grade(
+            task.student, task.assignment, Path(task.folder), feedback, autograded
+        )
         return Outcome(True, results, seconds=time.perf_counter() - start)
     except GradingError as error:
         return Outcome(False, reason=str(error)[-2000:])
@@ -131,39 +154,19 @@ def _grade(task: Task, feedback_root: str) -> Outcome:
 
 
 # -- the gradebook -------------------------------------------------------------------
-def prepare_gradebook(out: Path, db_url: str, assignments: list[str]) -> None:
-    """Record the assignments (notebooks, grade cells) in the gradebook, once."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    root = out / "course"
-    config = nbgrader_config(root)
-    config.CourseDirectory.db_url = db_url
-    api = nbgrader_api(root, config)
-    for assignment in assignments:
-        with Gradebook(db_url) as gb:
-            try:
-                gb.find_assignment(assignment)
-                continue
-            except MissingEntry:
-                pass
-        target = root / "source" / assignment
-        if not target.exists():
-            import shutil
-
-            shutil.copytree(paths.SOURCE / assignment, target)
-        result = api.generate_assignment(assignment, force=True, create=True)
-        if not result["success"]:
-            raise GradingError(f"generate_assignment {assignment} failed:\n{result['log']}")
-
-
 def store(db_url: str, task: Task, results: dict[str, NotebookResult]) -> None:
     """Write one submission's scores into the gradebook (replacing any earlier ones)."""
     from nbgrader.api import Gradebook
 
     student = safe_id(task.student)
+    # the formgrader counts a submission as graded when these timestamps agree
+    stamp = submitted_timestamp(Path(task.folder))
     with Gradebook(db_url) as gb:
         gb.update_or_create_student(student)
-        gb.update_or_create_submission(task.assignment, student)
+        if stamp is None:
+            gb.update_or_create_submission(task.assignment, student)
+        else:
+            gb.update_or_create_submission(task.assignment, student, timestamp=stamp)
         for notebook, result in results.items():
             for cell in result.cells:
                 grade = gb.find_grade(cell.grade_id, notebook, task.assignment, student)
@@ -173,22 +176,44 @@ def store(db_url: str, task: Task, results: dict[str, NotebookResult]) -> None:
         gb.db.commit()
 
 
+def short_reason(reason: str) -> str:
+    """The last line of a reason (where an error's message is), at most 300 characters."""
+    lines = reason.strip().splitlines()
+    return lines[-1][:300] if lines else "no reason given"
+
+
+def submitted_timestamp(folder: Path) -> datetime.datetime | None:
+    """The time nbgrader recorded for a submission (its ``timestamp.txt``), if any."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        return parse_utc((folder / "timestamp.txt").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
 def write_csv(db_url: str, path: Path, failures: dict[tuple[str, str], str]) -> int:
+    """Every submission in the gradebook, and every failure (stored or not), with its reason."""
     from nbgrader.api import Gradebook
 
     rows = []
+    stored = set()
     with Gradebook(db_url) as gb:
         for assignment in gb.assignments:
             for submission in assignment.submissions:
+                key = (submission.student.id, assignment.name)
+                stored.add(key)
                 rows.append(
                     [
-                        submission.student.id,
-                        assignment.name,
+                        *key,
                         f"{submission.score:g}",
                         f"{submission.max_score:g}",
-                        "failed" if (submission.student.id, assignment.name) in failures else "",
+                        short_reason(failures[key]) if key in failures else "",
                     ]
                 )
+    for key, reason in failures.items():
+        if key not in stored:
+            rows.append([*key, "", "", short_reason(reason)])
     rows.sort()
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
@@ -232,8 +257,13 @@ def grade_class(
     assignments: list[str] | None = None,
     limits: Limits | None = None,
     progress: bool = True,
+    course: Course | None = None,
 ) -> Summary:
-    """Grade every submission not graded yet."""
+    """Grade every submission not graded yet.
+
+    With ``course`` (an instructor's course directory), the gradebook, feedback and graded
+    notebooks go where nbgrader keeps them in that course; ``db_url`` still wins.
+    """
     from tqdm import tqdm
 
     quiet_logs()
@@ -242,7 +272,9 @@ def grade_class(
     limits = limits or Limits()
     out.mkdir(parents=True, exist_ok=True)
     out = out.resolve()
-    db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
+    db_url = db_url or (course.db_url if course else f"sqlite:///{out / 'gradebook.db'}")
+    feedback_root = course.root / course.feedback_directory if course else out / "feedback"
+    autograded_root = str(course.root / course.autograded_directory) if course else None
     assignments = assignments or known_assignments()
     tasks = find_tasks(submitted, assignments)
     todo = [t for t in tasks if not already_done(out, t)]
@@ -273,10 +305,12 @@ def grade_class(
                 workers, mp_context=context, initializer=_init_worker,
                 initargs=(used, limits.to_json(), str(template.root)),
             ) as pool:  # fmt: skip
-                futures = {pool.submit(_grade, t, str(out / "feedback")): t for t in pending}
+                futures = {
+                    pool.submit(_grade, t, str(feedback_root), autograded_root): t for t in pending
+                }
                 pending = []
                 if not prepared:  # while the workers grade
-                    prepare_gradebook(out, db_url, used)
+                    record_assignments(db_url, used)
                     prepared = True
                 waiting = set(futures)
                 while waiting:
@@ -292,8 +326,8 @@ def grade_class(
                             else:
                                 pending.append(task)
                                 continue
-                        _finish(out, db_url, task, outcome, failures)
-                        graded += outcome.ok
+                        _finish(out, db_url, task, outcome, failures, course)
+                        graded += (safe_id(task.student), task.assignment) not in failures
                         bar.update(1)
     except KeyboardInterrupt:
         bar.close()
@@ -307,7 +341,7 @@ def grade_class(
         if template is not None:
             template.close()
     if not prepared:
-        prepare_gradebook(out, db_url, sorted({t.assignment for t in tasks}) or assignments)
+        record_assignments(db_url, sorted({t.assignment for t in tasks}) or assignments)
     bar.close()
     listed = [{"student": s, "assignment": a, "reason": r} for (s, a), r in failures.items()]
     atomic_write(out / "failures.json", json.dumps(listed, indent=2))
@@ -322,10 +356,25 @@ def grade_class(
         workers=workers,
         db_url=db_url,
         out=out,
+        feedback=feedback_root,
+        course=course,
     )
 
 
-def _finish(out: Path, db_url: str, task: Task, outcome: Outcome, failures: dict) -> None:
+def _finish(
+    out: Path,
+    db_url: str,
+    task: Task,
+    outcome: Outcome,
+    failures: dict,
+    course: Course | None = None,
+) -> None:
+    """Store one outcome: results, gradebook, nbgrader's files beside the feedback, ledger.
+
+    A submission with a notebook that could not be read is stored (it scores 0 there, and
+    its feedback page says why) but counts as failed, with that reason, and gets no ledger
+    entry: the next run lists it again.
+    """
     key = (safe_id(task.student), task.assignment)
     if not outcome.ok:
         failures[key] = outcome.reason
@@ -336,6 +385,13 @@ def _finish(out: Path, db_url: str, task: Task, outcome: Outcome, failures: dict
         out / "results" / key[0] / f"{task.assignment}.json", json.dumps(payload, indent=2)
     )
     store(db_url, task, results)
+    if course is not None:
+        for folder in (course.feedback(*key), course.autograded(*key)):
+            copy_submission_files(Path(task.folder), folder)
+    invalid = [f"{name}: {r.message}" for name, r in results.items() if r.status == "invalid"]
+    if invalid:
+        failures[key] = "could not be graded: " + "; ".join(invalid)
+        return
     entry = {
         "digest": task.digest,
         "score": sum(r.score for r in results.values()),
@@ -349,8 +405,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder grade-class", description=__doc__)
     parser.add_argument("submitted", type=Path, help="nbgrader's submitted/ folder")
     parser.add_argument("--workers", type=int, help="parallel graders (default: CPU cores)")
-    parser.add_argument("--db", help="gradebook URL (default: sqlite:///OUT/gradebook.db)")
-    parser.add_argument("--out", type=Path, default=Path("graded"), help="output folder")
+    parser.add_argument(
+        "--db",
+        help="gradebook URL (default: the course's gradebook when run in a course directory, "
+        "else sqlite:///OUT/gradebook.db)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("graded"), help="output folder (grades.csv, results)"
+    )
     parser.add_argument("--assignment", action="append", help="grade only this (repeatable)")
     parser.add_argument("--no-progress", action="store_true")
     add_limit_options(parser, Limits())
@@ -367,21 +429,35 @@ def main(argv: list[str] | None = None) -> int:
             assignments=args.assignment,
             limits=limits_from(args),
             progress=not args.no_progress,
+            course=find_course(),
         )
     except KeyboardInterrupt:
         return 130
     except GradingError as error:
         print(f"grading failed: {error}", file=sys.stderr)
         return 2
-    print(
-        f"{summary.submissions} submissions: {summary.graded} graded now, "
-        f"{summary.skipped} already graded, {len(summary.failed)} failed "
-        f"({summary.seconds:.1f} s, {summary.workers} workers)"
-    )
-    for (student, assignment), reason in summary.failed.items():
-        first = reason.strip().splitlines()[-1] if reason.strip() else "no reason given"
-        print(f"FAILED {student}/{assignment}: {first[:300]}")
-    print(f"gradebook: {summary.db_url}")
-    print(f"grades:    {summary.out / 'grades.csv'}")
-    print(f"feedback:  {summary.out / 'feedback'}")
+    for line in summary_lines(summary):
+        print(line)
     return 1 if summary.failed else 0
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summary_lines(summary: Summary) -> list[str]:
+    """What grade-class prints at the end of a run."""
+    lines = [
+        f"{plural(summary.submissions, 'submission')}: {summary.graded} graded now, "
+        f"{summary.skipped} already graded, {len(summary.failed)} failed "
+        f"({summary.seconds:.1f} s, {plural(summary.workers, 'worker')})"
+    ]
+    for (student, assignment), reason in summary.failed.items():
+        lines.append(f"FAILED {student}/{assignment}: {short_reason(reason)}")
+    course = summary.course
+    own = course is not None and summary.db_url == course.db_url
+    where = f" (the gradebook of the course in {course.root})" if own and course else ""
+    lines.append(f"gradebook: {summary.db_url}{where}")
+    lines.append(f"grades:    {summary.out / 'grades.csv'}")
+    lines.append(f"feedback:  {summary.feedback}")
+    return lines

@@ -1,6 +1,7 @@
 """``python -m autograder grade-one``: grade one student's work, for CI.
 
 The submission is laid out like ``release/``: ``SUBMISSION_DIR/<assignment>/<notebook>.ipynb``.
+Progress goes to stderr as each notebook is graded; the report, to stdout at the end.
 Exit status: 0 when every point is earned, 1 when some are missing, 2 when grading failed.
 """
 
@@ -9,7 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 from .. import paths
@@ -97,22 +100,39 @@ def grade_one(
     limits: Limits | None = None,
     feedback: Path | None = None,
     student: str = "student",
+    progress: Callable[[str], None] | None = None,
 ) -> Results:
+    """Grade each assignment folder of ``folder``; ``progress`` hears of each as it goes."""
+    say = progress or (lambda line: None)
     chosen = choose_assignments(folder, assignments)
     if not chosen:
         raise GradingError(
             f"no assignment folder in {folder}; expected one of {known_assignments()}"
         )
     results: Results = {}
+    start = time.perf_counter()
+    say(f"preparing the grader for {len(chosen)} assignment(s)")
     with CourseGrader(chosen, limits) as grader:
-        for assignment in chosen:
+        say(f"grader ready ({time.perf_counter() - start:.1f} s)")
+        for number, assignment in enumerate(chosen, start=1):
+            began = time.perf_counter()
+            say(f"[{number}/{len(chosen)}] grading {assignment} ...")
             results[assignment] = grader.grade(
                 student,
                 assignment,
                 folder / assignment,
                 feedback=feedback / assignment if feedback else None,
             )
+            score, max_score = total({assignment: results[assignment]})
+            say(
+                f"[{number}/{len(chosen)}] {assignment}: {score:g} / {max_score:g} "
+                f"({time.perf_counter() - began:.1f} s)"
+            )
     return results
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,13 +141,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assignment", action="append", help="grade only this (repeatable)")
     parser.add_argument("--json", type=Path, help="write per-notebook, per-cell results here")
     parser.add_argument("--feedback", type=Path, help="write HTML feedback here")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress lines on stderr, only the report"
+    )
     add_limit_options(parser, Limits())
     args = parser.parse_args(argv)
     try:
         if not args.submission.is_dir():
             raise GradingError(f"{args.submission} is not a folder")
         results = grade_one(
-            args.submission, args.assignment, limits=limits_from(args), feedback=args.feedback
+            args.submission,
+            args.assignment,
+            limits=limits_from(args),
+            feedback=args.feedback,
+            progress=None if args.quiet else _to_stderr,
         )
     except GradingError as error:
         print(f"grading failed: {error}", file=sys.stderr)

@@ -10,17 +10,22 @@ cell, ready for JSON or for merging into a real gradebook.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import sys
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 
 from .. import paths
 from ..nbgrader_setup import fast_gradebook, grading_config, nbgrader_api, quiet_logs
+from .feedback import TIME_LIMIT, finish_page, write_message_page
 from .results import CellResult, NotebookResult, Status
 from .review import review
 from .sandbox import Limits
@@ -51,6 +56,39 @@ def first_error(cell) -> str | None:
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_STDERR_LOCK = threading.Lock()
+_STDERR_USERS = 0
+_STDERR_SAVED: int | None = None
+
+
+@contextlib.contextmanager
+def kernel_logs_to(log: Path) -> Iterator[None]:
+    """Send this process's stderr (file descriptor 2) to ``log`` while kernels start and run.
+
+    Kernels inherit the grader's stderr and log there (``[IPKernelApp] ERROR |
+    KeyboardInterrupt caught in kernel.`` when a cell is interrupted), which would break
+    into grade-class's progress bar and grade-one's report. Nested and concurrent uses
+    share one redirection, undone by the last to leave.
+    """
+    global _STDERR_USERS, _STDERR_SAVED
+    with _STDERR_LOCK:
+        if _STDERR_USERS == 0:
+            sys.stderr.flush()
+            log.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            _STDERR_SAVED = os.dup(2)
+            os.dup2(fd, 2)
+            os.close(fd)
+        _STDERR_USERS += 1
+    try:
+        yield
+    finally:
+        with _STDERR_LOCK:
+            _STDERR_USERS -= 1
+            if _STDERR_USERS == 0 and _STDERR_SAVED is not None:
+                os.dup2(_STDERR_SAVED, 2)
+                os.close(_STDERR_SAVED)
+                _STDERR_SAVED = None
 
 
 def safe_id(name: str) -> str:
@@ -155,9 +193,18 @@ class CourseGrader:
         return NotebookResult(assignment, notebook, status, message, cells)
 
     def grade(
-        self, student: str, assignment: str, folder: Path, feedback: Path | None = None
+        self,
+        student: str,
+        assignment: str,
+        folder: Path,
+        feedback: Path | None = None,
+        autograded: Path | None = None,
     ) -> dict[str, NotebookResult]:
-        """Grade one assignment folder; ``{notebook: result}``. Raises :class:`GradingError`."""
+        """Grade one assignment folder; ``{notebook: result}``. Raises :class:`GradingError`.
+
+        ``feedback`` receives one HTML page per notebook (no hidden tests); ``autograded``,
+        the graded notebooks themselves (for the formgrader of an instructor's course).
+        """
         from nbgrader.api import Gradebook
 
         student = safe_id(student)
@@ -175,9 +222,14 @@ class CourseGrader:
         results: dict[str, NotebookResult] = {}
         try:
             if usable:
-                outcome = self.api.autograde(assignment, student, force=True, create=True)
+                with kernel_logs_to(self.root / "kernels.log"):
+                    outcome = self.api.autograde(assignment, student, force=True, create=True)
                 if not outcome["success"]:
                     raise GradingError(f"nbgrader autograde failed:\n{outcome['log'][-3000:]}")
+                if autograded is not None:
+                    autograded.mkdir(parents=True, exist_ok=True)
+                    for name in usable:
+                        shutil.copy(dirs["autograded"] / f"{name}.ipynb", autograded)
                 with Gradebook(self.api.coursedir.db_url) as gb:
                     for name in usable:
                         nb = gb.find_submission_notebook(name, assignment, student)
@@ -197,15 +249,14 @@ class CourseGrader:
                         raise GradingError(f"generate_feedback failed:\n{outcome['log'][-3000:]}")
                     feedback.mkdir(parents=True, exist_ok=True)
                     for page in dirs["feedback"].glob("*.html"):
-                        shutil.copy(page, feedback / page.name)
+                        text = finish_page(page.read_text(encoding="utf-8"))
+                        (feedback / page.name).write_text(text, encoding="utf-8")
             for name, item in inspected.items():
                 if item.notebook is None:
                     results[name] = self._notebook_result(
                         assignment, name, "invalid", item.problem, None
                     )
                     if feedback is not None:
-                        from .feedback import write_message_page
-
                         write_message_page(feedback / f"{name}.html", name, item.problem or "")
         finally:
             for path in dirs.values():
@@ -224,11 +275,15 @@ class CourseGrader:
         notes_path = dirs["autograded"] / f".{name}.autograder.json"
         notes = json.loads(notes_path.read_text()) if notes_path.exists() else {}
         messages = {}
-        for cell in nb.cells:
+        timed_out = []
+        for number, cell in enumerate(nb.cells, start=1):
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if grade_id in scores and cell.metadata.nbgrader.get("grade"):
                 messages[grade_id] = first_error(cell)
-        stopped = notes.get("stopped")
+            for out in cell.get("outputs", []):
+                if out.output_type == "error" and out.ename == TIME_LIMIT:
+                    timed_out.append(f"cell {number} was {out.evalue}")
+        stopped = notes.get("stopped") or ("; ".join(timed_out) if timed_out else None)
         merged = {
             gid: (points, messages.get(gid) or (None if points else stopped))
             for gid, (points, _) in scores.items()

@@ -83,3 +83,57 @@ def test_convention_becomes_nbgrader_metadata():
 def test_convention_errors_name_the_problem(text, message):
     with pytest.raises(AuthoringError, match=message):
         convert(text)
+
+
+def _course_copy(tmp_path, topic="01_basic_losses"):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    (notebooks / f"{topic}.py").write_text((paths.NOTEBOOKS / f"{topic}.py").read_text())
+    return notebooks, tmp_path / "source", tmp_path / "release"
+
+
+@pytest.mark.slow
+def test_a_source_notebook_changed_outside_the_build_is_refused_not_overwritten(tmp_path):
+    """Running a source notebook in Jupyter saves outputs into it; the build must not eat them."""
+    topic = "01_basic_losses"
+    notebooks, source, release = _course_copy(tmp_path, topic)
+    where = {"notebooks": notebooks, "source": source, "release": release}
+    build.build(**where)
+    path = paths.source_notebook(topic, source)
+    nb = nbformat.read(path, as_version=4)
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="ran in Jupyter\n")]
+    nbformat.write(nb, path)
+    edited = path.read_text()
+    with pytest.raises(build.EditedOutsideBuild) as refused:
+        build.build(**where)
+    message = str(refused.value)
+    assert str(notebooks / f"{topic}.py") in message and "outside the build" in message
+    assert path.read_text() == edited  # nothing was written
+    # an edit where it belongs (notebooks/) is still refused while source/ holds the hand edit
+    text = (notebooks / f"{topic}.py").read_text()
+    (notebooks / f"{topic}.py").write_text(text.replace("# # 1. What a loss is", "# # 1. A loss"))
+    with pytest.raises(build.EditedOutsideBuild):
+        build.build(**where)
+    assert build.build(overwrite=True, **where)  # the instructor discards the hand edit
+    assert "ran in Jupyter" not in path.read_text() and "# 1. A loss" in path.read_text()
+    assert not build.edited_outside_build(path.read_text())
+    assert build.STAMP not in paths.release_notebook(topic, release).read_text()
+
+
+def test_the_stamp_tells_a_built_notebook_from_an_edited_one():
+    nb = convert(GOOD)
+    text = build.stamped_text(nb, "notebooks/x.py")
+    assert not build.edited_outside_build(text)
+    assert build.edited_outside_build(text.replace("return 1", "return 2"))
+    committed = paths.source_notebook(paths.topics()[0]).read_text()
+    assert build.STAMP in committed and not build.edited_outside_build(committed)
+
+
+def test_grade_class_output_is_kept_out_of_git():
+    """graded/ holds students' work and its results: git must ignore it."""
+    import subprocess
+
+    for path in ("graded/results/alice/01_basic_losses.json", "graded/gradebook.db"):
+        result = subprocess.run(["git", "check-ignore", "-q", path], cwd=paths.ROOT)
+        assert result.returncode == 0, f"{path} is not ignored by git"

@@ -28,6 +28,29 @@ def run_module(*args, timeout=600):
     )
 
 
+def run_with_progress(*args, timeout=600):
+    """Run ``python -m autograder ARGS``; also return each stderr line with when it arrived."""
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(paths.ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autograder", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=paths.ROOT,
+    )
+    heard = []
+    assert process.stderr is not None
+    for line in process.stderr:
+        heard.append((time.monotonic(), line.rstrip("\n")))
+    stdout = process.stdout.read() if process.stdout else ""
+    process.wait(timeout=timeout)
+    stderr = "\n".join(line for _, line in heard)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr), heard
+
+
 def sandboxed(code: str, limits: Limits, cgroup: str = "-"):
     """Run ``python -c code`` through the kernel launcher, with ``limits``."""
     env = {**os.environ, "PYTHONPATH": str(paths.ROOT)}
@@ -113,7 +136,7 @@ def test_grade_one_reports_cells_json_feedback_and_exit_codes(tmp_path):
     solved = tmp_path / "solved" / TOPIC
     solved.mkdir(parents=True)
     (solved / f"{TOPIC}.ipynb").write_bytes(paths.source_notebook(TOPIC).read_bytes())
-    out = run_module(
+    out, heard = run_with_progress(
         "grade-one",
         str(tmp_path / "solved"),
         "--json",
@@ -124,6 +147,11 @@ def test_grade_one_reports_cells_json_feedback_and_exit_codes(tmp_path):
         "30",
     )
     assert out.returncode == 0, out.stdout + out.stderr
+    # progress arrives as it happens, on stderr: not all at once at the end
+    started = next(t for t, line in heard if f"grading {TOPIC}" in line)
+    finished = next(t for t, line in heard if f"{TOPIC}: " in line and " / " in line)
+    assert finished - started > 1.0, heard
+    assert "IPKernelApp" not in out.stderr
     lines = out.stdout.strip().splitlines()
     result = json.loads((tmp_path / "solved.json").read_text())
     cells = result["assignments"][TOPIC][TOPIC]["cells"]
