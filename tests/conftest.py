@@ -67,6 +67,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("COURSE_CIFAR10", "generated")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """Keep each topic's notebook tests on one xdist worker, so its gate runs once."""
     for item in items:

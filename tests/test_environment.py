@@ -76,3 +76,33 @@ def test_ruff_is_clean():
             text=True,
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_xdist_groups_keep_a_topics_tests_on_one_worker(tmp_path):
+    """make test relies on xdist_group: each topic's gate and the hostile corpus run once.
+
+    pytest 9.2 ignores the group pytest-xdist 3.8 sets, which silently ran every expensive
+    fixture on both workers; a conftest hook must also run before xdist reads the groups.
+    """
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\n\n\n"
+        "@pytest.hookimpl(tryfirst=True)\n"
+        "def pytest_collection_modifyitems(config, items):\n"
+        "    for item in items:\n"
+        "        item.add_marker(pytest.mark.xdist_group('one'))\n"
+    )
+    (tmp_path / "test_group.py").write_text(
+        "import os\n\nimport pytest\n\n\n"
+        "@pytest.mark.parametrize('i', range(8))\n"
+        "def test_where(i, tmp_path_factory):\n"
+        "    worker = os.environ['PYTEST_XDIST_WORKER']\n"
+        f"    open({str(tmp_path)!r} + f'/ran-{{i}}', 'w').write(worker)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist", "loadgroup", "-p",
+         "no:cacheprovider", str(tmp_path / "test_group.py")],
+        cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    workers = {p.read_text() for p in tmp_path.glob("ran-*")}
+    assert len(list(tmp_path.glob("ran-*"))) == 8 and len(workers) == 1, workers
