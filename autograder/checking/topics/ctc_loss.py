@@ -1,4 +1,4 @@
-"""Inputs, references and known mistakes for the CTC topic (``notebooks/06_ctc_loss.py``).
+"""Inputs, references and known mistakes for the CTC topic (``notebooks/08_ctc_loss.py``).
 
 Every case label carries its seed, so a failure can be reproduced exactly. Targets never
 contain the blank; repeated labels are drawn on purpose, since they change how many frames
