@@ -14,7 +14,13 @@
 # | K-dimensional input | `input` $(N, C, d_1, \dots, d_k)$, `target` $(N, d_1, \dots, d_k)$ | |
 #
 # Here you implement `LogSoftmax`, `NLLLoss` and `CrossEntropyLoss` with all of these, and
-# finally the gradient of the loss with respect to the logits, by hand.
+# finally the gradient of the loss with respect to the logits, by hand, checked against
+# autograd (notebook 2).
+#
+# **`reduce`.** The first cell imports the course's `reduce(losses, reduction)`, the function
+# you wrote in notebook 1: finish a loss whose `mean` is a plain mean with
+# `return reduce(losses, reduction)`. (With class weights the mean is a weighted mean, as
+# you will see, and you write that one yourself.)
 #
 # **How the checks work.** As before, a cell of *public checks* follows each exercise:
 # silence means they passed. Hidden checks on fresh random inputs run at grading time.
@@ -26,6 +32,9 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+import autograder.checking.topics.cross_entropy_options  # noqa: F401 (the checks load first)
+from autograder.checking.topics.basic_losses import reduce  # your reduce from notebook 1
 
 torch.set_printoptions(precision=4)
 torch.set_num_threads(1)  # the tensors here are tiny: one thread is fastest
@@ -258,45 +267,57 @@ check_function(
 # %% [markdown]
 # ## Exercise 2: a weighted mean by hand (1 point)
 #
-# Three samples with logits $(2, 0)$, $(0, 1)$ and $(1, 1)$, targets $0$, $1$ and $1$, class
-# weights `weight = [1, 3]`. Compute the value of
-# `F.cross_entropy(logits, target, weight=weight)` (`reduction="mean"`) with the `math`
-# module only, and store it in `weighted_mean` as a Python `float`.
+# Write `weighted_mean(logits, target, weight)` with the `math` module only (no torch), for
+# Python lists: `logits` holds $N$ rows of $C$ floats, `target` $N$ class indices and
+# `weight` $C$ class weights. Return, as a Python `float`, the value of
+# `F.cross_entropy(logits, target, weight=weight)` (`reduction="mean"`).
 #
-# The check allows a relative error of $10^{-4}$ and names the mistake if you divide by the
-# wrong number.
+# Work it out on paper first for the logits $(2, 0)$, $(0, 1)$, $(1, 1)$, targets $0, 1, 1$
+# and weights `[1, 3]`: that is the public check. The hidden checks use other batches of
+# two to six samples and two to four classes (tolerance $10^{-9}$ relative), and name the
+# mistake if you divide by the wrong number.
+
 
 # %% answer="weighted_mean"
-### BEGIN SOLUTION
-_l0 = -2.0 + math.log(math.exp(2.0) + math.exp(0.0))
-_l1 = -1.0 + math.log(math.exp(0.0) + math.exp(1.0))
-_l2 = -1.0 + math.log(math.exp(1.0) + math.exp(1.0))
-weighted_mean = (1 * _l0 + 3 * _l1 + 3 * _l2) / (1 + 3 + 3)
-### END SOLUTION
+def weighted_mean(logits, target, weight):
+    ### BEGIN SOLUTION
+    total = chosen = 0.0
+    for row, t in zip(logits, target, strict=True):
+        loss = -row[t] + math.log(sum(math.exp(v) for v in row))
+        total += weight[t] * loss
+        chosen += weight[t]
+    return total / chosen
+    ### END SOLUTION
+
 
 # %% tests="weighted_mean" points=1
-# Public check: one number, compared with F.cross_entropy.
-import torch
-import torch.nn.functional as F
+# Public check: the batch above, compared with F.cross_entropy.
+from autograder.checking import Case, check_function
+from autograder.checking.topics import cross_entropy_options as ce_cases
 
-from autograder.checking import check_value
-
-_x = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
-_t = torch.tensor([0, 1, 1])
-_w = torch.tensor([1.0, 3.0], dtype=torch.float64)
-_sum = F.cross_entropy(_x, _t, weight=_w, reduction="sum").item()
-check_value(
-    "weighted mean cross-entropy of logits (2, 0), (0, 1), (1, 1), targets 0, 1, 1, weight [1, 3]",
-    weighted_mean,
-    F.cross_entropy(_x, _t, weight=_w).item(),
-    rtol=1e-4,
-    mistakes={
-        "divided by N = 3 instead of by the targets' weights 1 + 3 + 3": _sum / 3,
-        "divided by the sum of the class weights 1 + 3 instead of the targets' weights": _sum / 4,
-        "the weighted sum, not divided at all": _sum,
-        "the unweighted mean (weight forgotten)": F.cross_entropy(_x, _t).item(),
-    },
+_example = Case(
+    "logits (2, 0), (0, 1), (1, 1), targets 0, 1, 1, weight [1, 3]",
+    ([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [0, 1, 1], [1.0, 3.0]),
 )
+check_function(
+    weighted_mean,
+    ce_cases.weighted_mean_reference,
+    [_example],
+    rtol=1e-9,
+    mistakes=ce_cases.weighted_mean_mistakes(),
+    forbid=ce_cases.WEIGHTED_MEAN_FORBID,
+)
+### BEGIN HIDDEN TESTS
+check_function(
+    weighted_mean,
+    ce_cases.weighted_mean_reference,
+    ce_cases.weighted_mean_cases(seed=None),
+    rtol=1e-9,
+    public=False,
+    mistakes=ce_cases.weighted_mean_mistakes(),
+    forbid=ce_cases.WEIGHTED_MEAN_FORBID,
+)
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## Exercise 3: `nll` (3 points)
@@ -350,6 +371,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checking import Case, check_function
+from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
 from autograder.checking.topics.cross_entropy_options import index_cases, nll_mistakes
 
 NLL_FORBID = [
@@ -376,6 +398,7 @@ check_function(
     mistakes=_mistakes,
     forbid=NLL_FORBID,
 )
+check_rejects_bad_reduction(nll, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     nll,
@@ -423,7 +446,8 @@ print("PyTorch:", F.cross_entropy(x5, t5, weight=w3, label_smoothing=eps).item()
 # `torch.log_softmax`, `nn.LogSoftmax`, `torch.logsumexp`.
 #
 # The checks try everything the `nll` checks try, with and without label smoothing (also
-# together with weights and ignored targets), and logits of size 1000. They recognise a mean
+# together with weights and ignored targets), logits of size 1000, and an unknown
+# `reduction`, which must raise `ValueError`. They recognise a mean
 # divided by $N$, an unweighted smoothing term, smoothing spread over $C-1$ classes, and
 # more.
 
@@ -460,6 +484,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checking import Case, check_function
+from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
 from autograder.checking.topics.cross_entropy_options import ce_mistakes, index_cases
 
 CE_FORBID = [
@@ -492,6 +517,7 @@ check_function(
     mistakes=_mistakes,
     forbid=CE_FORBID,
 )
+check_rejects_bad_reduction(cross_entropy, _example[0])
 ### BEGIN HIDDEN TESTS
 _cases = index_cases(seed=None, draws=8, smoothing=True)
 _cases += index_cases(seed=None, draws=2, smoothing=True, scale=1000.0)
@@ -510,8 +536,12 @@ check_function(
 # ## Probability targets
 #
 # Instead of one class index per sample, `target` may hold a **distribution** over the
-# classes, of the same shape as the input (a float tensor). Mixup and knowledge distillation
-# produce such targets. The loss is the cross-entropy between the two distributions:
+# classes, of the same shape as the input (a float tensor). Two common training methods
+# produce such targets: **mixup**, which trains on blends of two images,
+# $\lambda x_1 + (1 - \lambda) x_2$, with the target blended the same way ($\lambda$ on the
+# first image's class, $1 - \lambda$ on the second's), and **knowledge distillation**, where a
+# small *student* network learns to reproduce the softmax output of a larger, trained
+# *teacher*. The loss is the cross-entropy between the two distributions:
 #
 # $$
 # \ell_i = -\sum_{c=1}^{C} w_c\, y_{i,c} \log p_{i,c}
@@ -544,9 +574,11 @@ print(
 # $(N, C, d_1, \dots, d_k)$, the classes along dimension 1; `none` returns one loss per
 # sample (and position), of shape $(N, d_1, \dots, d_k)$.
 #
-# The same functions as in Exercise 4 are forbidden; your own `logsoftmax` is welcome. The
-# checks try a batch of one, 2-D and 3-D inputs, weights and label smoothing (alone and
-# together), float32 and float64, every reduction.
+# Here `mean` is a plain mean over the samples (and positions), so finish with
+# `return reduce(losses, reduction)`. The same functions as in Exercise 4 are forbidden;
+# your own `logsoftmax` is welcome. The checks try a batch of one, 2-D and 3-D inputs,
+# weights and label smoothing (alone and together), float32 and float64, every reduction,
+# and an unknown `reduction`, which must raise `ValueError`.
 
 
 # %% answer="soft_cross_entropy"
@@ -557,14 +589,7 @@ def soft_cross_entropy(input, target, weight=None, reduction="mean", label_smoot
     terms = -y * logsoftmax(input)
     if weight is not None:
         terms = terms * weight.reshape((1, n_classes) + (1,) * (input.dim() - 2))
-    losses = terms.sum(dim=1)
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(terms.sum(dim=1), reduction)
     ### END SOLUTION
 
 
@@ -573,6 +598,7 @@ def soft_cross_entropy(input, target, weight=None, reduction="mean", label_smoot
 import torch.nn.functional as F
 
 from autograder.checking import check_function
+from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
 from autograder.checking.topics.cross_entropy_options import prob_cases, soft_ce_mistakes
 
 SOFT_FORBID = [
@@ -594,6 +620,7 @@ check_function(
     mistakes=_mistakes,
     forbid=SOFT_FORBID,
 )
+check_rejects_bad_reduction(soft_cross_entropy, prob_cases(seed=25)[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     soft_cross_entropy,
@@ -605,6 +632,33 @@ check_function(
     forbid=SOFT_FORBID,
 )
 ### END HIDDEN TESTS
+
+# %% [markdown] manual="why_logits" points=2
+# ## Question (2 points, graded by your instructor)
+#
+# `nn.CrossEntropyLoss` takes the raw logits, not the probabilities of a softmax. Give two
+# reasons why it is designed that way, each in a sentence or two. (Think of what happens
+# for logits of $\pm 1000$, and of a model that ends in `nn.Softmax` and is trained with
+# `nn.CrossEntropyLoss`.)
+#
+# Write your answer in this cell.
+#
+# ### BEGIN SOLUTION
+# **A model answer.** (1) Numerical stability: from logits the loss is computed as
+# $-x_t + \log\sum_j e^{x_j}$ with the largest logit subtracted first, which stays finite
+# for any logits; from probabilities it would need $\log p_t$ of a softmax that has already
+# rounded to 0 (or 1) for large logits, giving `inf` or `nan` and no useful gradient.
+# (2) Softmax applied twice: the loss applies log-softmax itself, so a model that already
+# ends in a softmax gets a second one; its inputs lie in $[0, 1]$, the predictions are
+# squashed towards uniform, the loss cannot get near 0, and the gradients shrink, so the
+# model trains slowly or not at all. A third acceptable reason: with logits the gradient
+# is simply $\operatorname{softmax}(x) - \text{one-hot}$, which never saturates.
+#
+# **Rubric (2 points).** One point for each of two distinct, correct reasons: numerical
+# stability of log-sum-exp / log-softmax on logits; the double softmax (and its effect on
+# the loss or the gradients); the simple, non-saturating gradient. No point for "because
+# PyTorch says so" or for a reason that only restates the formula.
+# ### END SOLUTION
 
 # %% [markdown]
 # ## The gradient: softmax minus one-hot

@@ -1,8 +1,10 @@
-"""The case generators and known mistakes of topics 02 and 03.
+"""The case generators and known mistakes of topics 04 and 05.
 
 A known mistake must be a real mistake (it differs from torch on some case it applies to),
 and the case lists must contain the edge cases the topics promise to check.
 """
+
+import math
 
 import pytest
 import torch
@@ -128,3 +130,14 @@ def test_bce_cases_hold_the_promised_edge_cases():
     assert any("pos_weight" in c.kwargs and "weight" in c.kwargs for c in logits)
     assert any(c.args[0].abs().max() > 100 for c in logits)
     assert {c.args[0].dtype for c in logits} == {torch.float32, torch.float64}
+
+
+def test_weighted_mean_by_hand_reference_and_mistakes():
+    example = ([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [0, 1, 1], [1.0, 3.0])
+    by_formula = [-2 + math.log(math.exp(2) + 1), -1 + math.log(1 + math.e), math.log(2)]
+    expected = (by_formula[0] + 3 * by_formula[1] + 3 * by_formula[2]) / 7
+    assert ce_cases.weighted_mean_reference(*example) == pytest.approx(expected, rel=1e-12)
+    for case in ce_cases.weighted_mean_cases(seed=3):
+        truth = ce_cases.weighted_mean_reference(*case.args)
+        for name, wrong in ce_cases.weighted_mean_mistakes().items():
+            assert wrong(*case.args) != pytest.approx(truth, rel=1e-6), name
