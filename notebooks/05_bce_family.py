@@ -18,7 +18,11 @@
 # `F.multilabel_soft_margin_loss`) and the three reductions.
 #
 # You implement each one with its options (`weight`, `pos_weight`, `reduction`), see why the
-# logits version exists, and derive its gradient.
+# logits version exists, and derive its gradient (checked against autograd, as in notebook
+# 2). Every loss here reduces with a plain `sum` or `mean` over its elements, so each one
+# ends with `return reduce(losses, reduction)`, the course's version of your function from
+# notebook 1 (imported in the first cell); an unknown `reduction` then raises `ValueError`
+# by itself, and the checks try one.
 #
 # **How the checks work.** A cell of *public checks* follows each exercise: silence means
 # they passed. Hidden checks on fresh random inputs run at grading time.
@@ -28,6 +32,9 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+import autograder.checking.topics.bce_family  # noqa: F401 (the checks load first)
+from autograder.checking.topics.basic_losses import reduce  # your reduce from notebook 1
 
 torch.set_printoptions(precision=4)
 torch.set_num_threads(1)  # the tensors here are tiny: one thread is fastest
@@ -175,13 +182,7 @@ def bce(input, target, weight=None, reduction="mean"):
     losses = -(target * log_p + (1 - target) * log_not_p)
     if weight is not None:
         losses = losses * weight
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
@@ -191,6 +192,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checking import Case, check_function
+from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
 from autograder.checking.topics.bce_family import bce_mistakes, prob_cases
 
 BCE_FORBID = [
@@ -227,6 +229,7 @@ check_function(
     mistakes=_mistakes,
     forbid=BCE_FORBID,
 )
+check_rejects_bad_reduction(bce, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     bce,
@@ -246,82 +249,77 @@ check_function(
 # $x$ it is so close to $1$ that $1 - \sigma(x)$ loses its digits, and from some point on
 # $\sigma(x)$ *is* exactly $1.0$: then $\log(1 - p) = \log 0$, and only the clamp keeps the
 # loss finite, at $100$. The logits version never forms $1 - \sigma(x)$ and stays exact.
+# Before you run anything: with target $0$, what do you expect the naive loss to be at
+# $x = 30$ in float32, and the stable one?
 #
-# Use `F.binary_cross_entropy(torch.sigmoid(x), y)` as "the naive way" and
-# `F.binary_cross_entropy_with_logits(x, y)` as "the stable way", both in **float32**, with
-# target $y = 0$. Find and store, as Python numbers:
+# For target $1$ the same thing happens on the other side, but much later: floats are dense
+# near $0$ and sparse near $1$, so $\sigma(x)$ for $x \ll 0$ keeps its digits until it
+# underflows; from there the naive loss is stuck at $100$ while the true loss is about $|x|$.
 #
-# * `naive_at_30`: the naive loss at $x = 30$;
-# * `stable_at_30`: the stable loss at $x = 30$;
-# * `first_broken`: the smallest integer $x \ge 0$ at which the naive loss differs from the
-#   stable one by more than 1 % of the stable one (an `int`). Try the integers in turn.
+# Write `first_broken(dtype, target=0, threshold=0.01)`. Call
+# `F.binary_cross_entropy(torch.sigmoid(x), y)` "the naive loss" and
+# `F.binary_cross_entropy_with_logits(x, y)` "the stable loss", both computed on
+# one-element tensors of the given `dtype` (`torch.float32` or `torch.float64`) with the
+# target $y$ = `target` (0 or 1). Move the logit away from the target one integer at a
+# time: $x = 0, 1, 2, \dots$ for target $0$, and $x = 0, -1, -2, \dots$ for target $1$.
+# Return the first $k \ge 0$ (an `int`) at which
+# $|\text{naive} - \text{stable}| > \text{threshold} \cdot \text{stable}$.
 #
-# Before you run anything: what do you expect for `naive_at_30`?
-#
-# For $y = 1$ the same thing happens on the other side, but much later: floats are dense
-# near $0$ and sparse near $1$, so $\sigma(x)$ for $x \ll 0$ keeps its digits until
-# $e^{-x}$ overflows (about $x = -89$ in float32); from there the naive loss is stuck at
-# $100$ while the true loss is about $|x|$.
-
-# %% answer="broken_naive"
-### BEGIN SOLUTION
-_zero = torch.zeros(1)
-naive_at_30 = F.binary_cross_entropy(torch.sigmoid(torch.tensor([30.0])), _zero).item()
-stable_at_30 = F.binary_cross_entropy_with_logits(torch.tensor([30.0]), _zero).item()
-first_broken = 0
-while True:
-    _xs = torch.tensor([float(first_broken)])
-    _naive = F.binary_cross_entropy(torch.sigmoid(_xs), _zero).item()
-    _stable = F.binary_cross_entropy_with_logits(_xs, _zero).item()
-    if abs(_naive - _stable) > 0.01 * _stable:
-        break
-    first_broken += 1
-### END SOLUTION
-
-# %% tests="broken_naive" points=2
-# Public checks: computed here with torch in float32 and float64.
-import torch
-import torch.nn.functional as F
-
-from autograder.checking import check_value
+# The public check asks for float32, target 0 and 1 %. The hidden checks ask for both dtypes,
+# both targets and thresholds from $10^{-4}$ to $0.9$. They name the other dtype's answer,
+# an absolute instead of a relative difference, and the last integer that still agreed.
 
 
-def _first_broken(dtype):
-    zero = torch.zeros(1, dtype=dtype)
-    for k in range(200):  # the integers in turn, as the exercise says
-        xk = torch.tensor([float(k)], dtype=dtype)
-        naive = F.binary_cross_entropy(torch.sigmoid(xk), zero).item()
-        stable = F.binary_cross_entropy_with_logits(xk, zero).item()
-        if abs(naive - stable) > 0.01 * stable:
+# %% answer="first_broken"
+def first_broken(dtype, target=0, threshold=0.01):
+    ### BEGIN SOLUTION
+    y = torch.full((1,), float(target), dtype=dtype)
+    k = 0
+    while True:
+        x = torch.tensor([float(k if target == 0 else -k)], dtype=dtype)
+        naive = F.binary_cross_entropy(torch.sigmoid(x), y).item()
+        stable = F.binary_cross_entropy_with_logits(x, y).item()
+        if abs(naive - stable) > threshold * stable:
             return k
-    return None
+        k += 1
+    ### END SOLUTION
 
 
-_x30 = torch.tensor([30.0])
-_naive30 = F.binary_cross_entropy(torch.sigmoid(_x30), torch.zeros(1)).item()
-_stable30 = F.binary_cross_entropy_with_logits(_x30, torch.zeros(1)).item()
-check_value(
-    "naive_at_30",
-    naive_at_30,
-    _naive30,
-    rtol=1e-6,
-    mistakes={"the stable value (the naive one is stuck at the clamp)": _stable30},
-)
-check_value(
-    "stable_at_30",
-    stable_at_30,
-    _stable30,
-    rtol=1e-6,
-    mistakes={"the naive value (the stable one is about x itself)": _naive30},
-)
-check_value(
-    "first_broken",
+# %% tests="first_broken" points=2
+# Public check: float32, target 0, a threshold of 1 %.
+import torch
+
+from autograder.checking import Case, check_function
+from autograder.checking.topics import bce_family
+
+_forbid = ["autograder.checking.topics.bce_family.first_broken_reference"]
+check_function(
     first_broken,
-    _first_broken(torch.float32),
-    rtol=0,
-    atol=0,
-    mistakes={"the float64 answer (use float32)": _first_broken(torch.float64)},
+    bce_family.first_broken_reference,
+    [Case("float32, target 0, threshold 0.01", (torch.float32,), {"target": 0, "threshold": 0.01})],
+    mistakes=bce_family.first_broken_mistakes(),
+    forbid=_forbid,
 )
+### BEGIN HIDDEN TESTS
+check_function(
+    first_broken,
+    bce_family.first_broken_reference,
+    bce_family.first_broken_cases(seed=None),
+    public=False,
+    mistakes=bce_family.first_broken_mistakes(),
+    forbid=_forbid,
+)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Once your function passes, look at the numbers themselves:
+
+# %%
+for _dtype in (torch.float32, torch.float64):
+    at_30, zero = torch.tensor([30.0], dtype=_dtype), torch.zeros(1, dtype=_dtype)
+    naive = F.binary_cross_entropy(torch.sigmoid(at_30), zero).item()
+    stable = F.binary_cross_entropy_with_logits(at_30, zero).item()
+    print(f"{str(_dtype)[6:]}, target 0, x = 30: naive {naive:.6g}, stable {stable:.6g}")
 
 # %% [markdown]
 # ## The stable formula
@@ -371,13 +369,7 @@ def bce_with_logits(input, target, weight=None, reduction="mean", pos_weight=Non
         losses = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
     if weight is not None:
         losses = losses * weight
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
@@ -387,6 +379,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checking import Case, check_function
+from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
 from autograder.checking.topics.bce_family import bce_logits_mistakes, logit_cases
 
 SOFTPLUS_FORBID = [
@@ -426,6 +419,7 @@ check_function(
     mistakes=_mistakes,
     forbid=LOGITS_FORBID,
 )
+check_rejects_bad_reduction(bce_with_logits, _example[0])
 ### BEGIN HIDDEN TESTS
 _cases = logit_cases(seed=None, draws=8) + logit_cases(seed=None, draws=3, scale=30.0)
 _cases += logit_cases(seed=None, draws=3, scale=1000.0)
@@ -439,6 +433,33 @@ check_function(
     forbid=LOGITS_FORBID,
 )
 ### END HIDDEN TESTS
+
+# %% [markdown] manual="why_logits_stable" points=2
+# ## Question (2 points, graded by your instructor)
+#
+# In a few sentences: why does `F.binary_cross_entropy(torch.sigmoid(x), y)` go wrong for
+# large $|x|$ in float32 while `F.binary_cross_entropy_with_logits(x, y)` stays exact?
+# Say what is lost, where, and what the logits version computes instead.
+#
+# Write your answer in this cell.
+#
+# ### BEGIN SOLUTION
+# **A model answer.** The naive way first rounds $p = \sigma(x)$ to a float. For large
+# positive $x$, $p$ is within a rounding error of 1, so $1 - p$ keeps few or no correct
+# digits and becomes exactly 0 beyond about $x = 17$ in float32; $\log(1 - p)$ is then
+# $-\infty$, clamped to $-100$, so the loss is stuck at 100 and its gradient is wrong or
+# zero. (For very negative $x$, $p$ underflows to 0 with the same effect.) The logits version
+# never forms $\sigma(x)$ or $1 - \sigma(x)$: it computes $\log(1 + e^{-x})$ as
+# $\max(-x, 0) + \log(1 + e^{-|x|})$, whose exponential never overflows and whose `log1p`
+# keeps the digits of a small $e^{-|x|}$, so the loss is right (about $|x|$) for any $x$.
+#
+# **Rubric (2 points).**
+# * 1 point: the precision is lost when $\sigma(x)$ is rounded near 1 (or 0), so
+#   $1 - \sigma(x)$ (or $\sigma(x)$) becomes 0 and the log is clamped at $-100$.
+# * 1 point: the logits version works on $x$ directly with the stable softplus
+#   ($\max(-x, 0) + \log(1 + e^{-|x|})$, log-sum-exp style), never taking the log of a
+#   rounded probability.
+# ### END SOLUTION
 
 # %% [markdown]
 # ## SoftMarginLoss and MultiLabelSoftMarginLoss
@@ -465,6 +486,12 @@ check_function(
 #
 # The reduction then runs over the $N$ samples (`none` returns $N$ values). PyTorch uses a
 # stable log-sigmoid here, so extreme logits are fine.
+#
+# **A correction.** Some study notes say that $C$ in this formula is the number of
+# *samples*. It is the number of **classes**: the $\frac{1}{C}$ averages the $C$ per-class
+# losses of one sample, and the reduction over the samples comes afterwards. The cell below
+# checks it on a batch of two samples with three classes: `none` gives two losses, each the
+# mean of its three per-class terms.
 
 # %%
 print(
@@ -486,6 +513,12 @@ print(
     " by the formula:",
     by_formula,
 )
+x2 = torch.tensor([[0.3, 0.7, 0.8], [-1.0, 0.5, 2.0]])
+y2 = torch.tensor([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])
+per_class = F.binary_cross_entropy_with_logits(x2, y2, reduction="none")  # (N, C) = (2, 3)
+print("none, one loss per sample:", F.multilabel_soft_margin_loss(x2, y2, reduction="none"))
+print("mean over the C = 3 classes:", per_class.mean(dim=1))
+print("mean over the N = 2 samples:", per_class.mean(dim=0), " (not this)")
 
 # %% [markdown]
 # ## Exercise 4: `soft_margin` (2 points)
@@ -502,13 +535,7 @@ print(
 def soft_margin(input, target, reduction="mean"):
     ### BEGIN SOLUTION
     losses = torch.log1p(torch.exp(-target * input))
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
@@ -518,6 +545,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checking import Case, check_function
+from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
 from autograder.checking.topics.bce_family import margin_cases, soft_margin_mistakes
 
 SOFTPLUS_FORBID = [
@@ -545,6 +573,7 @@ check_function(
     mistakes=_mistakes,
     forbid=MARGIN_FORBID,
 )
+check_rejects_bad_reduction(soft_margin, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     soft_margin,
@@ -579,13 +608,7 @@ def multilabel_soft_margin(input, target, weight=None, reduction="mean"):
     if weight is not None:
         elementwise = elementwise * weight
     losses = elementwise.mean(dim=1)
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
@@ -595,6 +618,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checking import Case, check_function
+from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
 from autograder.checking.topics.bce_family import multilabel_cases, multilabel_mistakes
 
 SOFTPLUS_FORBID = [
@@ -629,6 +653,7 @@ check_function(
     mistakes=_mistakes,
     forbid=MULTILABEL_FORBID,
 )
+check_rejects_bad_reduction(multilabel_soft_margin, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     multilabel_soft_margin,
@@ -743,8 +768,8 @@ check_function(
 #
 # * BCE: $-w\,[y \log p + (1-y)\log(1-p)]$, each log clamped at $-100$; `mean` divides by
 #   the number of elements, whatever the weights.
-# * Feed logits to `BCEWithLogitsLoss` rather than a sigmoid to `BCELoss`: in float32 the
-#   latter is already 1 % off around $x = 15$ and stuck at the clamp soon after.
+# * Feed logits to `BCEWithLogitsLoss` rather than a sigmoid to `BCELoss`: for large logits
+#   the latter loses its digits in $1 - \sigma(x)$ and then sticks at the clamp, $100$.
 # * Stable softplus: $\log(1 + e^{-x}) = \max(-x, 0) + \log(1 + e^{-|x|})$.
 # * `pos_weight` multiplies the positive term only and broadcasts over the last dimension.
 # * SoftMarginLoss is the logits BCE with $\pm 1$ targets; MultiLabelSoftMarginLoss averages

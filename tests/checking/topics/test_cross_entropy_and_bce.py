@@ -144,3 +144,27 @@ def test_weighted_mean_by_hand_reference_and_mistakes():
             for c in cases
         ]
         assert sum(differs) >= len(cases) // 2, name
+
+
+def test_first_broken_cases_and_mistakes():
+    cases = bce_cases.first_broken_cases(seed=0, draws=12)
+    answers = {bce_cases.first_broken_reference(*c.args, **c.kwargs) for c in cases}
+    assert len(answers) >= 3, "the hidden cases must not share one answer"
+    for name, wrong in bce_cases.first_broken_mistakes().items():
+        differs = [
+            wrong(*c.args, **c.kwargs) != bce_cases.first_broken_reference(*c.args, **c.kwargs)
+            for c in cases
+        ]
+        assert any(differs), name
+
+
+def test_the_bce_notebook_does_not_give_away_the_public_answer():
+    """The first edition's summary said the naive loss was "1 % off around x = 15": the
+    public check's own answer."""
+    from autograder import paths
+
+    answer = bce_cases.first_broken_reference(torch.float32, 0, 0.01)
+    text = (paths.NOTEBOOKS / "05_bce_family.py").read_text(encoding="utf-8")
+    markdown = "\n".join(line for line in text.splitlines() if line.startswith("#"))
+    assert f"x = {answer}$" not in markdown and f"x = {answer} " not in markdown
+    assert "around $x = 15$" not in markdown
