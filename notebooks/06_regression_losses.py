@@ -19,7 +19,9 @@
 # `F.kl_div`.)
 #
 # Every exercise asks you to implement one of these losses exactly as PyTorch defines it,
-# with all its options and reductions. As before, the cell after each exercise holds
+# with all its options and reductions: compute the per-element losses and finish with
+# `return reduce(losses, reduction)`, the course's version of your function from notebook 1
+# (imported in the first cell). As before, the cell after each exercise holds
 # *public checks* (silence means they passed), and grading adds *hidden checks* on fresh
 # random inputs.
 
@@ -31,6 +33,9 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+import autograder.checking.topics.regression_losses  # noqa: F401 (the checks load first)
+from autograder.checking.topics.basic_losses import reduce  # your reduce from notebook 1
 
 torch.set_printoptions(precision=4)
 
@@ -149,13 +154,7 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
         losses = error
     else:
         losses = torch.where(error < beta, 0.5 * error**2 / beta, error - 0.5 * beta)
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
@@ -166,6 +165,7 @@ import torch.nn.functional as F
 
 from autograder.checking import Case, check_function, reduce_losses, reduction_mistakes
 from autograder.checking.topics import regression_losses as cases
+from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
 
 SMOOTH_FORBID = [
     "torch.nn.functional.smooth_l1_loss",
@@ -225,6 +225,7 @@ check_function(
     mistakes=_mistakes,
     forbid=SMOOTH_FORBID,
 )
+check_rejects_bad_reduction(smooth_l1_loss, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     smooth_l1_loss,
@@ -258,13 +259,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     losses = torch.where(error <= delta, 0.5 * error**2, delta * (error - 0.5 * delta))
     if weight is not None:
         losses = losses * weight
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
@@ -273,8 +268,14 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 import torch
 import torch.nn.functional as F
 
-from autograder.checking import Case, check_function, reduction_mistakes
+from autograder.checking import (
+    Case,
+    check_function,
+    reduce_losses,  # noqa: F811 (this cell uses it)
+    reduction_mistakes,
+)
 from autograder.checking.topics import regression_losses as cases
+from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
 
 HUBER_FORBID = [
     "torch.nn.functional.huber_loss",
@@ -340,6 +341,7 @@ check_function(
     mistakes=_mistakes,
     forbid=HUBER_FORBID,
 )
+check_rejects_bad_reduction(huber_loss, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     huber_loss,
@@ -402,6 +404,7 @@ import torch.nn.functional as F
 
 from autograder.checking import check_function
 from autograder.checking.topics import regression_losses as cases
+from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
 
 
 def _huber(input, target, reduction="mean", delta=1.0):
@@ -539,6 +542,27 @@ print("Stirling at 3      :", 3 * math.log(3) - 3 + 0.5 * math.log(6 * math.pi))
 print("exact log(3!)      :", math.lgamma(4))
 
 # %% [markdown]
+# ### A correction: counts are never negative
+#
+# Some study notes demonstrate `nn.PoissonNLLLoss` with `target = torch.randn(2, 2)`, that
+# is with *negative* counts. PyTorch computes a number without complaint, but it means
+# nothing: a Poisson distribution gives probability 0 to a negative count, so there is no
+# likelihood to speak of. Worse, the "loss" then has no minimum. With `log_input=True` and
+# $y < 0$, $\ell = e^x - y\,x = e^x + |y|\,x$ keeps falling as $x \to -\infty$, so a model
+# trained on it drives its prediction down without end. Targets must be counts
+# ($0, 1, 2, \dots$, or at least non-negative rates).
+
+# %%
+negative = torch.tensor([-0.7])
+for x in (0.0, -5.0, -50.0, -500.0):
+    loss = F.poisson_nll_loss(torch.tensor([x]), negative)
+    print(f"target -0.7, log-rate {x:7.1f}: loss {loss.item():9.2f}")
+print(
+    "target 3 has its minimum at log 3:",
+    F.poisson_nll_loss(torch.tensor([math.log(3)]), torch.tensor([3.0])).item(),
+)
+
+# %% [markdown]
 # ## Exercise 4: `poisson_nll_loss` (3 points)
 #
 # Implement `poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8,
@@ -569,13 +593,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduct
     if full:
         stirling = target * torch.log(target) - target + 0.5 * torch.log(2 * math.pi * target)
         losses = losses + torch.where(target > 1, stirling, torch.zeros_like(stirling))
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
@@ -586,8 +604,14 @@ import math
 import torch
 import torch.nn.functional as F
 
-from autograder.checking import Case, check_function, reduction_mistakes
+from autograder.checking import (
+    Case,
+    check_function,
+    reduce_losses,  # noqa: F811 (this cell uses it)
+    reduction_mistakes,
+)
 from autograder.checking.topics import regression_losses as cases
+from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
 
 POISSON_FORBID = [
     "torch.nn.functional.poisson_nll_loss",
@@ -668,6 +692,7 @@ check_function(
     mistakes=_mistakes,
     forbid=POISSON_FORBID,
 )
+check_rejects_bad_reduction(poisson_nll_loss, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     poisson_nll_loss,
@@ -788,11 +813,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     losses = 0.5 * (torch.log(var) + (input - target) ** 2 / var)
     if full:
         losses = losses + 0.5 * math.log(2 * math.pi)
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    return losses.mean()
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
@@ -803,8 +824,16 @@ import math
 import torch
 import torch.nn.functional as F
 
-from autograder.checking import Case, CheckFailed, call_quietly, check_function, reduction_mistakes
+from autograder.checking import (
+    Case,
+    CheckFailed,
+    call_quietly,
+    check_function,
+    reduce_losses,  # noqa: F811 (this cell uses it)
+    reduction_mistakes,
+)
 from autograder.checking.topics import regression_losses as cases
+from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
 
 GAUSSIAN_FORBID = [
     "torch.nn.functional.gaussian_nll_loss",
@@ -875,6 +904,7 @@ check_function(
     mistakes=_mistakes,
     forbid=GAUSSIAN_FORBID,
 )
+check_rejects_bad_reduction(gaussian_nll_loss, _example[0])
 _x = torch.zeros(4, 3)
 _refuses("var of shape (1, 1) for input (4, 3)", _x, _x, torch.ones(1, 1))
 _refuses("var of shape (3,) for input (4, 3)", _x, _x, torch.ones(3))
@@ -992,6 +1022,7 @@ import torch.nn.functional as F
 
 from autograder.checking import Case, check_function
 from autograder.checking.topics import regression_losses as cases
+from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
 
 
 def _true_kl(p, q):
@@ -1039,7 +1070,9 @@ check_function(
 # Implement `kl_div(input, target, reduction="mean", log_target=False)` as `F.kl_div`
 # defines it: `input` holds log-probabilities, `target` probabilities (or log-probabilities
 # when `log_target=True`), both of the same shape; reductions `none`, `sum`, `mean` and
-# `batchmean` (divide the sum by `input.size(0)`), and a `ValueError` for anything else.
+# `batchmean` (divide the sum by `input.size(0)`; a 0-dim input has no batch dimension, and
+# PyTorch then returns the sum), and a `ValueError` for anything else (`reduce` gives you
+# the first three and the error).
 # Where a probability target is 0 the element's loss must be 0, not `nan`:
 # `torch.xlogy(p, p)` computes $p \log p$ with that convention. Your function need not warn
 # about `mean`.
@@ -1047,10 +1080,10 @@ check_function(
 # Not allowed: `F.kl_div`, `torch.kl_div`, `nn.KLDivLoss` and `torch.distributions`.
 #
 # The checks use batches of distributions `(N, C)` (a batch of one included), a 3-D batch
-# `(N, C, L)` and a single 1-D distribution, targets with exact zeros, both settings of
-# `log_target`, float32 and float64, and all four reductions. They recognise `mean` in place
-# of `batchmean`, the cross-entropy in place of the KL, the two distributions swapped,
-# `log_target` ignored and $0 \log 0$ left as `nan`.
+# `(N, C, L)`, a single 1-D distribution and 0-dim tensors, targets with exact zeros, both
+# settings of `log_target`, float32 and float64, and all four reductions. They recognise
+# `mean` in place of `batchmean`, the cross-entropy in place of the KL, the two distributions
+# swapped, `log_target` ignored and $0 \log 0$ left as `nan`.
 
 
 # %% answer="kl_div"
@@ -1060,15 +1093,11 @@ def kl_div(input, target, reduction="mean", log_target=False):
         losses = torch.exp(target) * (target - input)
     else:
         losses = torch.xlogy(target, target) - target * input
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
+    if reduction == "batchmean" and input.dim() == 0:
+        return losses  # no batch dimension: torch returns the sum, the one loss itself
     if reduction == "batchmean":
         return losses.sum() / input.size(0)
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
@@ -1079,8 +1108,14 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from autograder.checking import Case, check_function, reduction_mistakes
+from autograder.checking import (
+    Case,
+    check_function,
+    reduce_losses,  # noqa: F811 (this cell uses it)
+    reduction_mistakes,
+)
 from autograder.checking.topics import regression_losses as cases
+from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
 
 KL_FORBID = [
     "torch.nn.functional.kl_div",
@@ -1139,6 +1174,7 @@ _example = [
 check_function(
     kl_div, _kl, _example + cases.kl_cases(seed=47), mistakes=_mistakes, forbid=KL_FORBID
 )
+check_rejects_bad_reduction(kl_div, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     kl_div,
