@@ -24,7 +24,10 @@
 # | `nn.TripletMarginLoss` | anchor-positive against anchor-negative | face verification, search |
 # | `nn.TripletMarginWithDistanceLoss` | the same, any distance | metric learning, cosine distance |
 #
-# You implement all seven, with every option and reduction PyTorch gives them.
+# You implement all seven, with every option and reduction PyTorch gives them. Each computes
+# one loss per element or sample and ends with `return reduce(losses, reduction)`, the
+# course's version of your function from notebook 1 (imported in the first cell), which also
+# raises the `ValueError` for an unknown `reduction`.
 #
 # **How the checks work.** Each exercise is followed by a cell of *public checks*. They run
 # your code against PyTorch on fixed inputs: if the cell prints nothing, they passed. When
@@ -36,6 +39,9 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+import autograder.checking.topics.margin_losses  # noqa: F401 (the checks load first)
+from autograder.checking.topics.basic_losses import reduce  # your reduce from notebook 1
 
 torch.set_printoptions(precision=4)
 
@@ -154,13 +160,7 @@ print(F.margin_ranking_loss(x1.view(3, 1), x2.view(3, 1), y.view(1, 3), reductio
 def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
     ### BEGIN SOLUTION
     losses = (-target * (input1 - input2) + margin).clamp(min=0)
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
@@ -264,13 +264,7 @@ print("mean :", nn.HingeEmbeddingLoss(margin=1.0)(x, y))
 def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
     ### BEGIN SOLUTION
     losses = torch.where(target == 1, input, (margin - input).clamp(min=0))
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
@@ -395,13 +389,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
     squares2 = (input2 * input2).sum(dim=1) + eps
     cos = dot / (squares1 * squares2).sqrt()
     losses = torch.where(target == 1, 1 - cos, (cos - margin).clamp(min=0))
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
@@ -523,13 +511,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
         terms = terms * weight[target].unsqueeze(1)
     terms[torch.arange(n), target] = 0.0  # the right class is not compared with itself
     losses = terms.sum(dim=1) / c
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
@@ -653,13 +635,7 @@ def multilabel_margin_loss(input, target, reduction="mean"):
         pairs = (1 - x[labels].unsqueeze(1) + x[others].unsqueeze(0)).clamp(min=0)
         per_sample.append(pairs.sum() / c)
     losses = torch.stack(per_sample)
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
@@ -795,13 +771,7 @@ def triplet_margin_loss(
     if swap:
         d_neg = torch.minimum(d_neg, distance(positive, negative))
     losses = (margin + d_pos - d_neg).clamp(min=0)
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
@@ -918,13 +888,7 @@ def triplet_margin_with_distance_loss(
     if swap:
         d_neg = torch.minimum(d_neg, distance(positive, negative))
     losses = (margin + d_pos - d_neg).clamp(min=0)
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
