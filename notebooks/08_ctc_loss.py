@@ -31,11 +31,14 @@
 # the public checks is a good sign but not yet full marks.
 
 # %%
+import itertools
 import math
 
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
+
+import autograder.checking.topics.ctc_loss  # noqa: F401 (the checks load before any answer)
 
 torch.set_printoptions(precision=4)
 
@@ -48,18 +51,22 @@ torch.set_printoptions(precision=4)
 # * the output is **no longer** than the input: at most one label per frame;
 # * there are **no frame-level labels**, only the transcript of the whole sequence.
 #
-# Typical uses: speech recognition (acoustic models such as a fine-tuned wav2vec 2.0 are
-# trained with CTC), handwriting and scene-text recognition (the CRNN family), keyword
-# spotting, and reading DNA from nanopore signals.
+# Typical uses: speech recognition (wav2vec 2.0, a network pre-trained on unlabelled audio,
+# is usually fine-tuned into a speech recogniser with a CTC loss on top), handwriting and
+# scene-text recognition (the CRNN family: a *convolutional* network reads the image column
+# by column and a *recurrent* network, one that carries a state from one column to the next,
+# turns the columns into per-frame class scores for CTC), keyword spotting, and reading DNA
+# from nanopore signals.
 #
 # CTC assumes that, given the input, the frames' outputs are independent of each other: the
 # network cannot look at the letter it emitted a frame ago. That makes training and decoding
 # fast and parallel (no decoder runs step by step) and suits streaming, but spelling must be
 # learned by the encoder or supplied by a language model at decoding time. When the output
 # may reorder the input (translation) an attention encoder-decoder trained with
-# cross-entropy is the usual choice; an RNN-Transducer keeps CTC's monotonic alignment but
-# lets each output depend on the previous ones. If you *do* have a label for every frame,
-# plain per-frame cross-entropy is simpler.
+# cross-entropy is the usual choice; an RNN-Transducer (RNN-T, a CTC-like loss with a small
+# second network that predicts the next label from the labels emitted so far) keeps CTC's
+# monotonic alignment but lets each output depend on the previous ones. If you *do* have a
+# label for every frame, plain per-frame cross-entropy is simpler.
 
 # %% [markdown]
 # ## Blanks and collapsing repeats
@@ -277,9 +284,22 @@ check_function(
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## Exercise 2: alignments by hand (2 points)
+# ## Exercise 2: the loss by enumeration (2 points)
 #
-# Three frames, classes $(-, a, b)$ (blank at index 0), with these per-frame probabilities:
+# Before the efficient recursion, compute the loss the slow way, straight from its
+# definition: list every path that collapses to the target and add up their probabilities.
+# Work with plain Python (lists, strings, `itertools.product`, `math.log`; no torch):
+#
+# * `alignments(target, frames, alphabet="-ab")`: every string of `frames` symbols from
+#   `alphabet` (whose first symbol, `-`, is the blank) that collapses to the string
+#   `target`, as a **sorted** list. For example `alignments("ab", 3)` has five entries, the
+#   paths of the worked example above.
+# * `ctc_loss_by_hand(probs, target, alphabet="-ab")`: `probs` is a list of rows, one per
+#   frame, each holding the probabilities of the symbols of `alphabet` in order; return
+#   $-\ln p(\text{target} \mid x)$, the sum over `alignments(target, len(probs), alphabet)` of
+#   the product of the path's probabilities, as a `float`.
+#
+# Try it on this table, three frames over $(-, a, b)$:
 #
 # | frame | $p(-)$ | $p(a)$ | $p(b)$ |
 # | --- | --- | --- | --- |
@@ -287,81 +307,83 @@ check_function(
 # | 2 | 0.3 | 0.3 | 0.4 |
 # | 3 | 0.6 | 0.1 | 0.3 |
 #
-# Work these out by hand (plain Python arithmetic and `math.log`, no torch):
+# What is the loss of `ab`? And of `aa`? Mind which paths really collapse to `aa`.
 #
-# * `alignments_ab`: the list of **all** 3-frame paths that collapse to `ab`, as strings
-#   written with `-` for the blank, such as `"a-b"` (any order);
-# * `loss_ab`: the CTC loss $-\ln p(ab \mid x)$, a `float`;
-# * `loss_aa`: the CTC loss of the target `aa`, a `float`. Mind which paths really
-#   collapse to `aa`.
-#
-# The checks enumerate all 27 paths to find the alignments, and compare your losses with
-# `F.ctc_loss` (relative tolerance $10^{-4}$). They recognise the most likely path taken
-# instead of the sum over paths, a probability given instead of minus its log, and paths
-# that collapse to `a` counted for `aa`.
+# The public checks use this table and these two targets. The hidden checks use other
+# tables of two to four frames over `-ab` and `-abc`, with other targets (double letters
+# among them), and compare with `F.ctc_loss` (relative tolerance $10^{-9}$). They name the
+# most likely path taken instead of the sum, a probability given instead of minus its log,
+# and paths of the shorter target counted for a double letter.
+
 
 # %% answer="alignments_by_hand"
-# Define alignments_ab (a list of str), loss_ab and loss_aa (two floats).
-### BEGIN SOLUTION
-alignments_ab = ["-ab", "a-b", "aab", "ab-", "abb"]
-#      -ab               a-b               aab               ab-               abb
-p_ab = 0.5 * 0.3 * 0.3 + 0.4 * 0.3 * 0.3 + 0.4 * 0.3 * 0.3 + 0.4 * 0.4 * 0.6 + 0.4 * 0.4 * 0.3
-loss_ab = -math.log(p_ab)
-loss_aa = -math.log(0.4 * 0.3 * 0.1)  # only a-a: a blank must separate the two a's
-### END SOLUTION
+def alignments(target, frames, alphabet="-ab"):
+    ### BEGIN SOLUTION
+    found = []
+    for path in itertools.product(alphabet, repeat=frames):
+        merged = [s for i, s in enumerate(path) if i == 0 or s != path[i - 1]]
+        if "".join(s for s in merged if s != alphabet[0]) == target:
+            found.append("".join(path))
+    return sorted(found)
+    ### END SOLUTION
+
+
+def ctc_loss_by_hand(probs, target, alphabet="-ab"):
+    ### BEGIN SOLUTION
+    total = 0.0
+    for path in alignments(target, len(probs), alphabet):
+        total += math.prod(probs[t][alphabet.index(s)] for t, s in enumerate(path))
+    return -math.log(total)
+    ### END SOLUTION
+
 
 # %% tests="alignments_by_hand" points=2
-# Public checks: the alignments by enumeration, the losses from F.ctc_loss.
-import math
-
-import torch
-
-from autograder.checking import check_value
+# Public checks: the table above, the targets 'ab' and 'aa'.
+from autograder.checking import Case, check_function
 from autograder.checking.topics import ctc_loss as ctc_cases
 
-_table = torch.tensor([[0.5, 0.4, 0.1], [0.3, 0.3, 0.4], [0.6, 0.1, 0.3]], dtype=torch.float64)
-
-
-def _ctc(target):
-    return ctc_cases.torch_ctc_single(
-        _table.log(), torch.tensor(["-ab".index(c) for c in target])
-    ).item()
-
-
-def _path_p(path):
-    return math.prod(_table[t, "-ab".index(c)].item() for t, c in enumerate(path))
-
-
-_truth_ab = _ctc("ab")
-_truth_aa = _ctc("aa")
-_best_ab = max(_path_p(p) for p in ctc_cases.paths_for("ab", 3))
-_a_paths = ctc_cases.paths_for("a", 3) + ctc_cases.paths_for("aa", 3)
-check_value(
-    "the 3-frame paths that collapse to 'ab' (sorted)",
-    sorted(alignments_ab) if isinstance(alignments_ab, list | tuple | set) else alignments_ab,
-    ctc_cases.paths_for("ab", 3),
+_table = [[0.5, 0.4, 0.1], [0.3, 0.3, 0.4], [0.6, 0.1, 0.3]]
+_forbid = [
+    "autograder.checking.topics.ctc_loss.paths_for",
+    "autograder.checking.topics.ctc_loss.ctc_by_hand_reference",
+    "torch.nn.functional.ctc_loss",
+    "torch.ctc_loss",
+    "torch.nn.CTCLoss",
+]
+_mistakes = ctc_cases.by_hand_mistakes()
+check_function(
+    alignments,
+    ctc_cases.paths_for,
+    [Case("target 'ab', 3 frames", ("ab", 3)), Case("target 'aa', 3 frames", ("aa", 3))],
+    forbid=_forbid,
 )
-check_value(
-    "loss_ab = -ln p(ab)",
-    loss_ab,
-    _truth_ab,
-    mistakes={
-        "only the most likely path instead of the sum over all paths": -math.log(_best_ab),
-        "the probability p(ab) instead of -ln p(ab)": math.exp(-_truth_ab),
-        "log base 2 instead of the natural log": _truth_ab / math.log(2),
-    },
+check_function(
+    ctc_loss_by_hand,
+    ctc_cases.ctc_by_hand_reference,
+    [Case("the table above, target 'ab'", (_table, "ab")), Case("the table, 'aa'", (_table, "aa"))],
+    rtol=1e-9,
+    mistakes=_mistakes,
+    forbid=_forbid,
 )
-check_value(
-    "loss_aa = -ln p(aa)",
-    loss_aa,
-    _truth_aa,
-    mistakes={
-        "paths that collapse to 'a' (such as 'aa-') counted for 'aa'": -math.log(
-            sum(_path_p(p) for p in _a_paths)
-        ),
-        "the probability p(aa) instead of -ln p(aa)": math.exp(-_truth_aa),
-    },
+### BEGIN HIDDEN TESTS
+_cases = ctc_cases.by_hand_cases(seed=None, draws=6)
+check_function(
+    alignments,
+    ctc_cases.paths_for,
+    [Case(c.label, (c.args[1], len(c.args[0])), c.kwargs) for c in _cases],
+    public=False,
+    forbid=_forbid,
 )
+check_function(
+    ctc_loss_by_hand,
+    ctc_cases.ctc_by_hand_reference,
+    _cases,
+    rtol=1e-9,
+    public=False,
+    mistakes=_mistakes,
+    forbid=_forbid,
+)
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## The forward recursion
