@@ -133,14 +133,19 @@ def _call(kind: str, name: str, fn: Callable, *args):
 
 
 class Probe(nn.Module):
-    """Sits in front of a network and notes, at every forward, the mode and grad state."""
+    """Sits in front of a network and notes, at every forward, the mode and grad state
+    (and, with ``keep_inputs``, the batch itself)."""
 
-    def __init__(self):
+    def __init__(self, keep_inputs: bool = False):
         super().__init__()
         self.calls: list[tuple[bool, bool, int]] = []
+        self.keep_inputs = keep_inputs
+        self.inputs: list[torch.Tensor] = []
 
     def forward(self, x):
         self.calls.append((self.training, torch.is_grad_enabled(), len(x)))
+        if self.keep_inputs and torch.is_grad_enabled():
+            self.inputs.append(x.detach().clone())
         return x
 
 
@@ -240,20 +245,25 @@ STEP_BEFORE_BACKWARD = (
 
 
 class RecordingLoss(nn.Module):
-    """``nn.CrossEntropyLoss`` that remembers every loss tensor it returned."""
+    """``nn.CrossEntropyLoss`` that remembers every loss tensor it returned (and, with
+    ``keep_inputs``, what it was given)."""
 
-    def __init__(self):
+    def __init__(self, keep_inputs: bool = False):
         super().__init__()
         self.loss = nn.CrossEntropyLoss()
         self.outputs: list[torch.Tensor] = []
+        self.keep_inputs = keep_inputs
+        self.given: list[tuple[torch.Tensor, torch.Tensor]] = []
 
     def forward(self, input, target):
         out = self.loss(input, target)
         self.outputs.append(out)
+        if self.keep_inputs:
+            self.given.append((input.detach().clone(), target.detach().clone()))
         return out
 
 
-def _kept_losses(frame_locals: dict, current: torch.Tensor | None) -> str | None:
+def kept_losses(frame_locals: dict, current: torch.Tensor | None) -> str | None:
     """The name of a local that holds a loss tensor with its graph other than this batch's
     loss: a running total ``running = running + loss`` or a list of loss tensors."""
     for name, value in frame_locals.items():
@@ -270,7 +280,7 @@ def _kept_losses(frame_locals: dict, current: torch.Tensor | None) -> str | None
     return None
 
 
-class _Watch:
+class LoopWatch:
     """Records, batch by batch, what a training loop does and in which order."""
 
     def __init__(
@@ -321,7 +331,7 @@ class _Watch:
                 frame = frame.f_back
             if frame is not None:  # the student's loop, stopped at this batch's step()
                 outputs = self.loss_fn.outputs if self.loss_fn is not None else []
-                self.kept_loss = _kept_losses(frame.f_locals, outputs[-1] if outputs else None)
+                self.kept_loss = kept_losses(frame.f_locals, outputs[-1] if outputs else None)
 
     def close(self):
         for handle in self.handles:
@@ -364,7 +374,7 @@ def check_train_one_epoch(
     loss_fn = RecordingLoss()
     before = [p.detach().clone() for p in model.parameters()]
     model.eval()  # as evaluate() leaves it: the loop must switch it back to training mode
-    watch = _Watch(model, optimizer, getattr(student, "__code__", None), loss_fn)
+    watch = LoopWatch(model, optimizer, getattr(student, "__code__", None), loss_fn)
     try:
         with progress_bars() as bars:
             got, _ = _call(
