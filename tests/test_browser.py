@@ -164,7 +164,7 @@ def test_student_runs_fills_in_checks_and_validates(lab, browser):
     step(page, "2-run-all-plot", run_all, "Run All Cells renders a plot as an image")
 
     answer = code_cell(page, "YOUR CODE HERE").first
-    tests = code_cell(page, "cross-entropy of logits (2.0, 1.0, 0.1)")
+    tests = code_cell(page, "the logits (2.0, 1.0, 0.1) and class 2")
 
     def fill_in():
         page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
@@ -172,7 +172,8 @@ def test_student_runs_fills_in_checks_and_validates(lab, browser):
         answer.locator(".cm-content").click()
         page.keyboard.press("Control+a")
         page.keyboard.type(
-            "ce_by_hand = -0.1 + math.log(math.exp(2.0) + math.exp(1.0) + math.exp(0.1))"
+            "def ce_by_hand(logits, target): "
+            "return -logits[target] + math.log(sum(math.exp(x) for x in logits))"
         )
         page.keyboard.press("Shift+Enter")
         answer.locator(".jp-InputPrompt", has_text="[").filter(has_not_text="[*]").wait_for()

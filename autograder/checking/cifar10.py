@@ -85,7 +85,9 @@ def class_colours() -> np.ndarray:
     """Ten unit directions in RGB space, one per class: the axes through opposite vertices of
     a regular dodecahedron, as evenly spread as ten directions (up to sign) can be."""
     phi = (1 + 5**0.5) / 2
-    vertices = [(a, b, c) for a in (-1, 1) for b in (-1, 1) for c in (-1, 1)]
+    vertices: list[tuple[float, float, float]] = [
+        (a, b, c) for a in (-1.0, 1.0) for b in (-1.0, 1.0) for c in (-1.0, 1.0)
+    ]
     for a in (-1, 1):
         for b in (-1, 1):
             vertices += [(0, a / phi, b * phi), (a / phi, b * phi, 0), (a * phi, 0, b / phi)]

@@ -199,3 +199,23 @@ def test_the_order_rule_catches_the_old_order():
         "07_backpropagation",
         "03_bce_family: exercise bce_with_logits_grad needs autograd before 07_backpropagation",
     ]
+
+
+def test_the_stable_cross_entropy_exercise_calls_new_only_what_is_new():
+    """The first edition listed torch.logsumexp as newly forbidden in the stable
+    cross-entropy exercise, though the exercise before it forbade it already."""
+    from autograder.checking.topics.basic_losses import CE_FORBID
+
+    cells = topic_cells("01_basic_losses")
+    statement = next(
+        c.source for c in cells if c.kind == "markdown" and "`stable_cross_entropy`" in c.source
+    )
+    match = re.search(r"stay forbidden, and so do (.+?):", statement.replace("\n", " "))
+    assert match, "the statement says which functions are forbidden in addition"
+    added = re.findall(r"`([\w.]+)`", match.group(1))
+    full = {"F.softmax": "torch.nn.functional.softmax"}
+    tests = next(c.source for c in cells if c.kind == "tests" and c.name == "stable_cross_entropy")
+    for name in added:
+        dotted = full.get(name, name)
+        assert dotted not in CE_FORBID, f"{name} was forbidden already"
+        assert f'"{dotted}"' in tests, f"{name} is called forbidden but the checks allow it"

@@ -46,6 +46,17 @@ def test_every_answer_loses_points_when_slightly_wrong(gate, topic):
     assert {o.mutant.answer for o in result.outcomes} == set(result.baseline)
 
 
+# Seconds one notebook may take to run from top to bottom on a CPU (two kernels side by side,
+# one thread each, as here): 20, and 30 for the training loop.
+TIME_LIMITS = {"13_training_loop": 30.0}
+
+
+def test_the_notebook_runs_within_its_time_limit(gate, topic):
+    limit = TIME_LIMITS.get(topic, 20.0)
+    seconds = gate(topic).seconds
+    assert seconds < limit, f"{topic} took {seconds:.1f} s to run; its limit is {limit:g} s"
+
+
 def test_a_plot_comes_before_the_first_exercise(gate, topic):
     """ "Run All" on a fresh release stops at the first stub, so a picture must come first."""
     result = gate(topic)

@@ -319,7 +319,8 @@ def check_fit(
             seed,
         )
 
-    probe: Probe = model[0]  # type: ignore[assignment]
+    probe = model[0]
+    assert isinstance(probe, Probe)
     batches = -(-len(inputs) // batch_size)
     if len(probe.inputs) != epochs * batches or len(loss_fn.given) != epochs * batches:
         raise CheckFailed(

@@ -19,7 +19,7 @@ import io
 import sys
 import warnings
 from collections.abc import Callable, Iterator
-from types import CodeType
+from types import CodeType, FrameType
 
 import torch
 from torch import nn
@@ -120,11 +120,11 @@ def progress_bars() -> Iterator[list]:
         created.append(instance)
         return instance
 
-    std.tqdm.__new__ = staticmethod(counting_new)  # type: ignore[assignment]
+    std.tqdm.__new__ = staticmethod(counting_new)
     try:
         yield created
     finally:
-        std.tqdm.__new__ = original  # type: ignore[assignment]
+        std.tqdm.__new__ = original
 
 
 def _call(kind: str, name: str, fn: Callable, *args):
@@ -326,7 +326,7 @@ class LoopWatch:
         if grad is None or not bool(grad.abs().sum() > 0):
             self.zero_grad_at_step += 1
         if self.kept_loss is None and self.student_code is not None:
-            frame = sys._getframe(1)
+            frame: FrameType | None = sys._getframe(1)
             while frame is not None and frame.f_code is not self.student_code:
                 frame = frame.f_back
             if frame is not None:  # the student's loop, stopped at this batch's step()
