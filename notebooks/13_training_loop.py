@@ -121,56 +121,86 @@ print(make_net())
 #
 # ## Exercise 1: the shapes, by hand (2 points)
 #
-# For one input image of shape $(3, 32, 32)$, work out the shape $(C, H, W)$ that comes out
-# of each of the three `MaxPool2d` layers, and store them in `shapes`, a list of three
-# tuples of ints. Then set `flat_features` to the length of the vector that `Flatten` gives
-# for one image. Work it out from the formula; do not run the network. This is where the
-# `1024` of `Linear(1024, 64)` comes from.
+# For one input image of shape $(3, 32, 32)$, work out on paper the shape $(C, H, W)$ that
+# comes out of each of the three `MaxPool2d` layers, and the length of the vector that
+# `Flatten` gives: this is where the `1024` of `Linear(1024, 64)` comes from. Then write the
+# rule for any image size, as two functions of the height and width of the input image:
 #
-# The checks compare with the network's real shapes and recognise a forgotten padding,
-# a forgotten pooling and a channels-last order.
+# * `pool_shapes(height, width)`: a list of the three shapes after the three `MaxPool2d`
+#   layers, each a tuple `(C, H, W)` of ints;
+# * `flat_features(height, width)`: the length of the vector `Flatten` gives for one image.
+#
+# Use the formula above (`//` rounds down); do not run the network. The public check asks
+# for $32 \times 32$; the hidden checks ask for other sizes, odd ones among them. They
+# recognise a forgotten padding, a forgotten pooling, rounding up, a channels-last order,
+# one pooling too few and forgotten channels.
+
 
 # %% answer="shapes"
-### BEGIN SOLUTION
-shapes = [(32, 16, 16), (32, 8, 8), (64, 4, 4)]
-flat_features = 64 * 4 * 4
-### END SOLUTION
+def pool_shapes(height, width):
+    ### BEGIN SOLUTION
+    shapes = []
+    for channels in (32, 32, 64):
+        height = (height + 2 * 2 - 5) // 1 + 1  # the convolution keeps the size
+        width = (width + 2 * 2 - 5) // 1 + 1
+        height, width = height // 2, width // 2  # the pooling halves it, rounding down
+        shapes.append((channels, height, width))
+    return shapes
+    ### END SOLUTION
+
+
+def flat_features(height, width):
+    ### BEGIN SOLUTION
+    channels, h, w = pool_shapes(height, width)[-1]
+    return channels * h * w
+    ### END SOLUTION
+
 
 # %% tests="shapes" points=2
-# Public checks: the shapes the network really produces. Silence means they passed.
-import torch
+# Public checks: the shapes of a 32 x 32 image, as the network really produces them.
+from autograder.checking import Case, check_function
+from autograder.checking.topics import training_loop
 
-from autograder.checking import check_value
-
-_x = torch.zeros(1, 3, 32, 32)
-_truth = []
-for _layer in make_net():
-    _x = _layer(_x)
-    if isinstance(_layer, torch.nn.MaxPool2d):
-        _truth.append(tuple(_x.shape[1:]))
-check_value(
-    "shapes after the three MaxPool2d layers",
-    shapes,
-    _truth,
-    mistakes={
-        "the pooling forgotten (it halves the height and width)": [
-            (32, 32, 32),
-            (32, 32, 32),
-            (64, 32, 32),
-        ],
-        "channels last (H, W, C) instead of (C, H, W)": [(h, w, c) for c, h, w in _truth],
-    },
+_forbid = [
+    "autograder.checking.topics.training_loop.reference_pool_shapes",
+    "autograder.checking.topics.training_loop.reference_flat_features",
+    "autograder.checking.topics.training_loop.course_network",
+    "__main__.make_net",
+]
+_cases = [Case("one 32 x 32 image", (32, 32))]
+check_function(
+    pool_shapes,
+    training_loop.reference_pool_shapes,
+    _cases,
+    mistakes=training_loop.shape_mistakes(),
+    forbid=_forbid,
 )
-check_value(
-    "features after Flatten",
+check_function(
     flat_features,
-    _truth[-1][0] * _truth[-1][1] * _truth[-1][2],
-    mistakes={
-        "no pooling counted: 64 * 32 * 32": 64 * 32 * 32,
-        "one pooling too few: 64 * 8 * 8": 64 * 8 * 8,
-        "the channels forgotten: 4 * 4": 16,
-    },
+    training_loop.reference_flat_features,
+    _cases,
+    mistakes=training_loop.flat_mistakes(),
+    forbid=_forbid,
 )
+### BEGIN HIDDEN TESTS
+_cases = training_loop.shape_cases(seed=None)
+check_function(
+    pool_shapes,
+    training_loop.reference_pool_shapes,
+    _cases,
+    public=False,
+    mistakes=training_loop.shape_mistakes(),
+    forbid=_forbid,
+)
+check_function(
+    flat_features,
+    training_loop.reference_flat_features,
+    _cases,
+    public=False,
+    mistakes=training_loop.flat_mistakes(),
+    forbid=_forbid,
+)
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## What this network lacks

@@ -17,6 +17,7 @@ import symtable
 from dataclasses import dataclass
 
 import jupytext
+import pytest
 
 from autograder import paths
 
@@ -219,3 +220,37 @@ def test_the_stable_cross_entropy_exercise_calls_new_only_what_is_new():
         dotted = full.get(name, name)
         assert dotted not in CE_FORBID, f"{name} was forbidden already"
         assert f'"{dotted}"' in tests, f"{name} is called forbidden but the checks allow it"
+
+
+# --- an unanswered exercise says so ------------------------------------------------------
+
+# The optimizers notebook is split and reworked under its own issue (15); until then its two
+# value exercises still leave their names undefined in the release.
+NOT_YET = {"08_optimizers"}
+
+
+def public_names(code: str) -> set[str]:
+    """Names a cell binds at its top level that a tests cell could read (no ``_private``)."""
+    return {n for n in bound_names(code) if not n.startswith("_")}
+
+
+def stubs_missing_names(topic: str) -> list[str]:
+    import nbformat
+
+    source = nbformat.read(paths.source_notebook(topic), as_version=4)
+    release = nbformat.read(paths.release_notebook(topic), as_version=4)
+    missing = []
+    for solved, stub in zip(source.cells, release.cells, strict=True):
+        meta = solved.metadata.get("nbgrader", {})
+        if solved.cell_type == "code" and meta.get("solution"):
+            lost = public_names(solved.source) - public_names(stub.source)
+            missing += [f"{meta['grade_id']}: {name}" for name in sorted(lost)]
+    return missing
+
+
+def test_every_release_stub_defines_the_names_of_its_answer(topic, request):
+    """An unanswered exercise's check then says "not implemented yet", never NameError:
+    every answer is a function whose body the release replaces by NotImplementedError."""
+    if topic in NOT_YET:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="issue 15 reworks it"))
+    assert stubs_missing_names(topic) == []

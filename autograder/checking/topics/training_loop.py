@@ -26,6 +26,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from .. import (
+    Case,
     CheckFailed,
     check_kind,
     compare,
@@ -61,6 +62,93 @@ def course_network(relu: bool = False) -> nn.Sequential:
         *act(),
         nn.Linear(64, 10),
     )
+
+
+def reference_pool_shapes(height: int, width: int) -> list[tuple[int, int, int]]:
+    """The (C, H, W) after each MaxPool2d of the course network, for one 3 x H x W image,
+    found by running its convolutions and poolings on zeros."""
+    x = torch.zeros(1, 3, height, width)
+    shapes = []
+    with torch.no_grad():
+        for layer in course_network():
+            if isinstance(layer, nn.Flatten):
+                break
+            x = layer(x)
+            if isinstance(layer, nn.MaxPool2d):
+                shapes.append((int(x.shape[1]), int(x.shape[2]), int(x.shape[3])))
+    return shapes
+
+
+def reference_flat_features(height: int, width: int) -> int:
+    c, h, w = reference_pool_shapes(height, width)[-1]
+    return c * h * w
+
+
+def shape_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]:
+    """Image sizes from 8 to 96 pixels, odd sizes among them (where the pooling rounds)."""
+    gen, seed = generator(seed)
+    sizes = [(32, 32)] + [
+        (int(h), int(w)) for h, w in torch.randint(8, 97, (draws, 2), generator=gen)
+    ]
+    if all(h % 2 == 0 and w % 2 == 0 for h, w in sizes):
+        sizes.append((45, 30))
+    return [Case(f"images of {h} x {w} pixels, seed {seed}", (h, w)) for h, w in sizes]
+
+
+def shape_mistakes() -> dict[str, Callable]:
+    def shapes_with(conv, pool):
+        def wrong(height, width):
+            found, c, h, w = [], 3, height, width
+            for channels in (32, 32, 64):
+                h, w = pool(conv(h)), pool(conv(w))
+                c = channels
+                found.append((c, h, w))
+            return found
+
+        return wrong
+
+    def same(n):
+        return n
+
+    def half(n):
+        return n // 2
+
+    def channels_last(height, width):
+        return [(h, w, c) for c, h, w in reference_pool_shapes(height, width)]
+
+    return {
+        "the padding forgotten (each 5 x 5 convolution then takes 4 pixels off)": shapes_with(
+            lambda n: n - 4, half
+        ),
+        "the pooling forgotten (it halves the height and width)": shapes_with(same, same),
+        "rounded up, not down, where a side is odd": shapes_with(same, lambda n: -(-n // 2)),
+        "channels last (H, W, C) instead of (C, H, W)": channels_last,
+    }
+
+
+def flat_mistakes() -> dict[str, Callable]:
+    def from_shapes(table):
+        def wrong(height, width):
+            shapes = table(height, width)
+            c, h, w = shapes[-1]
+            return c * h * w
+
+        return wrong
+
+    def one_pool_too_few(height, width):
+        c, h, w = reference_pool_shapes(height, width)[1]
+        return 64 * h * w
+
+    def no_channels(height, width):
+        _, h, w = reference_pool_shapes(height, width)[-1]
+        return h * w
+
+    shapes = shape_mistakes()
+    return {
+        "the padding forgotten": from_shapes(shapes[next(iter(shapes))]),
+        "one pooling too few": one_pool_too_few,
+        "the channels forgotten: H * W only": no_channels,
+    }
 
 
 def seeded_network(seed: int) -> nn.Sequential:

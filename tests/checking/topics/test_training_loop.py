@@ -382,3 +382,22 @@ def test_a_notebook_progress_bar_counts_as_a_progress_bar():
         return running / len(loader)
 
     check_train_one_epoch(auto_loop, seed=0)
+
+
+def test_shape_references_follow_the_formula_and_mistakes_differ():
+    from autograder.checking import compare
+    from autograder.checking.topics import training_loop as t
+
+    assert t.reference_pool_shapes(32, 32) == [(32, 16, 16), (32, 8, 8), (64, 4, 4)]
+    assert t.reference_flat_features(32, 32) == 1024
+    cases = t.shape_cases(seed=1)
+    assert any(h % 2 or w % 2 for h, w in (c.args for c in cases)), "an odd size is drawn"
+    for table, reference in (
+        (t.shape_mistakes(), t.reference_pool_shapes),
+        (t.flat_mistakes(), t.reference_flat_features),
+    ):
+        for name, wrong in table.items():
+            assert any(
+                compare(wrong(*c.args), reference(*c.args), rtol=0, atol=0) is not None
+                for c in cases
+            ), name
