@@ -13,14 +13,20 @@ interleaved rounds and each is judged by its best round (other programs slow som
 All loops train the same network (the study notes', no ReLU) with SGD, on generated data
 in CIFAR10's format.
 
-    python benchmarks/train_speed.py [--repeats 3] [--device cpu|cuda]
+    python benchmarks/train_speed.py [--repeats 3] [--device cpu|cuda] [--json results.json]
+
+``--json`` writes the figures (and the machine, the threads and the load) to a file: the
+training-loop notebook quotes ``benchmarks/results/train_speed-cpu.json``, and a test checks
+that its text says what that file measured.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
+import platform
 import statistics
 import sys
 import time
@@ -150,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         help="DataLoader workers for loops 1 and 2 (the tutorial uses 2)",
     )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--json", default=None, help="write the figures to this JSON file")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -175,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"data: {len(data)} generated images in CIFAR10's format ({root})")
     print(f"before: {load()}")
+    load_before = load()
 
     notes_set = copy.copy(data)
     notes_set.transform = torchvision.transforms.ToTensor()
@@ -245,6 +253,32 @@ def main(argv: list[str] | None = None) -> int:
     for text, ok in goals:
         print(f"goal: {text}: {'met' if ok else 'NOT met'}")
     print(f"after: {load()}")
+    if args.json:
+        names = ["notes", "tutorial", "course", "compute_only"]
+        record = {
+            "device": str(device),
+            "device_name": torch.cuda.get_device_name(device)
+            if cuda
+            else platform.processor() or platform.machine(),
+            "threads": None if cuda else torch.get_num_threads(),
+            "cpus": os.cpu_count(),
+            "torch": torch.__version__,
+            "batch_size": batch_size,
+            "rounds": args.repeats,
+            "images_per_second": {
+                n: {"best": round(max(v)), "median": round(statistics.median(v))}
+                for n, v in zip(names, rates.values(), strict=True)
+            },
+            "course_over_notes": round(speedup, 1),
+            "course_over_compute_only": round(fraction, 3),
+            "load_before": load_before,
+            "load_after": load(),
+        }
+        if cuda:
+            record["epoch_seconds_50000"] = round(seconds, 3)
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(record, indent=1) + "\n")
+        print(f"wrote {args.json}")
     return 0
 
 

@@ -19,6 +19,14 @@
 # your code against PyTorch on fixed inputs: if the cell prints nothing, they passed. When
 # your notebook is graded, *hidden checks* run as well, on fresh random inputs, so passing
 # the public checks is a good sign but not yet full marks.
+#
+# **A correction.** Some study notes say that the smaller the loss, the more *robust* the
+# model. A loss measures how well a model fits the examples it is computed on, nothing
+# more. A model can drive its training loss to almost zero by memorising noise, and then do
+# worse on new data than a model with a higher loss (it *overfits*); robustness, to noise,
+# to small changes of the input or to data unlike the training set, has to be measured on
+# such data. Compare losses on data the model did not train on, and even then read a lower
+# loss as "fits these examples better", not as "more robust".
 
 # %%
 import math
@@ -28,8 +36,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from autograder.checking import check_function, check_value, reduction_mistakes
-from autograder.checking.topics.basic_losses import classification_cases, regression_cases
+import autograder.checking.topics.basic_losses  # noqa: F401 (the checks load before any answer)
 
 torch.set_printoptions(precision=4)
 
@@ -137,53 +144,79 @@ print("LogSoftmax + NLLLoss :", F.nll_loss(F.log_softmax(logits, dim=1), target)
 # %% [markdown]
 # ## Exercise 1: a cross-entropy by hand (1 point)
 #
-# A three-class model outputs the logits $(2.0, 1.0, 0.1)$ for one image whose right class
-# is $t = 2$. Compute the cross-entropy loss **with the `math` module only** (no torch) and
-# store it in `ce_by_hand` as a Python `float`.
+# Write `ce_by_hand(logits, target)`: `logits` is a list of Python floats (the raw scores of
+# one sample, one per class) and `target` the index of the right class, an `int`. Return
+# the cross-entropy loss $-x_t + \log \sum_j e^{x_j}$ as a Python `float`, computed **with
+# the `math` module only**: `math.exp`, `math.log` and a loop or `sum(...)`. No torch.
 #
-# The check compares your number with PyTorch to a relative tolerance of $10^{-4}$, and tells
-# you if your number matches a known mistake (log base 2, or the sum of the logits).
+# Try it first on paper for the logits $(2.0, 1.0, 0.1)$ and class $t = 2$: the public check
+# uses exactly these numbers. The hidden checks call your function on other logits and
+# classes (two to eight classes), so the formula has to be right, not just one number. The
+# tolerance is $10^{-9}$ relative; the checks name a log in base 2, the sum of the logits in
+# place of the log-sum-exp, and the probability $p_t$ in place of $-\log p_t$.
+
 
 # %% answer="ce_by_hand"
-### BEGIN SOLUTION
-ce_by_hand = -0.1 + math.log(math.exp(2.0) + math.exp(1.0) + math.exp(0.1))
-### END SOLUTION
+def ce_by_hand(logits, target):
+    ### BEGIN SOLUTION
+    return -logits[target] + math.log(sum(math.exp(x) for x in logits))
+    ### END SOLUTION
+
 
 # %% tests="ce_by_hand" points=1
-# Public check: one number, compared with F.cross_entropy.
-_x = [2.0, 1.0, 0.1]
-_truth = F.cross_entropy(torch.tensor([_x], dtype=torch.float64), torch.tensor([2])).item()
-check_value(
-    "cross-entropy of logits (2.0, 1.0, 0.1) for class 2",
-    ce_by_hand,
-    _truth,
-    rtol=1e-4,
-    mistakes={
-        "log base 2 instead of the natural log": _truth / math.log(2),
-        "the sum of the logits instead of the log-sum-exp": -_x[2] + sum(_x),
-        "the probability itself instead of minus its log": math.exp(-_truth),
-    },
+# Public check: the logits (2.0, 1.0, 0.1) and class 2, compared with F.cross_entropy.
+from autograder.checking import Case, check_function
+from autograder.checking.topics.basic_losses import (
+    CE_BY_HAND_FORBID,
+    ce_by_hand_cases,
+    ce_by_hand_mistakes,
+    ce_of_lists,
 )
 
+_example = [Case("logits (2.0, 1.0, 0.1), class 2", ([2.0, 1.0, 0.1], 2))]
+check_function(
+    ce_by_hand,
+    ce_of_lists,
+    _example,
+    rtol=1e-9,
+    mistakes=ce_by_hand_mistakes(),
+    forbid=CE_BY_HAND_FORBID,
+)
+### BEGIN HIDDEN TESTS
+check_function(
+    ce_by_hand,
+    ce_of_lists,
+    ce_by_hand_cases(seed=None),
+    rtol=1e-9,
+    public=False,
+    mistakes=ce_by_hand_mistakes(),
+    forbid=CE_BY_HAND_FORBID,
+)
+### END HIDDEN TESTS
+
 # %% [markdown]
-# ## Exercise 2: `l1_loss` (2 points)
+# ## Exercise 2: `reduce`, written once (1 point)
 #
-# Implement `l1_loss(input, target, reduction="mean")` as `F.l1_loss` defines it, for tensors
-# of any shape (both of the same shape) and all three reductions. Return a tensor: a 0-dim
-# tensor for `sum` and `mean`, and a tensor of the input's shape for `none`. Raise a
-# `ValueError` for any other `reduction`.
+# Every loss in this course ends the same way: per-element losses, then the `reduction`.
+# Write that step once, as `reduce(losses, reduction)`:
 #
-# Use tensor operations (`abs`, `sum`, `mean`, ...). Calling `F.l1_loss` or `nn.L1Loss` is not
-# allowed: the checks read your code and refuse it.
+# * `"none"`: return `losses` unchanged;
+# * `"sum"`: their sum, a 0-dim tensor;
+# * `"mean"`: their mean, a 0-dim tensor;
+# * anything else: raise a `ValueError` whose message names the bad value, as PyTorch does.
 #
-# The checks try the worked example above, then random shapes from one to three dimensions,
-# in float32 and float64, with every reduction (tolerance $10^{-6}$ relative).
+# You will finish every loss below with `return reduce(losses, reduction)`. Later
+# notebooks give you the course's own `reduce`, which does exactly this, so that you never
+# write the switch again.
+#
+# The checks try tensors of one to three dimensions (one element included), float32 and
+# float64, every reduction, and the values `"average"`, `"batchmean"`, `"Mean"` and `None`,
+# which must raise `ValueError`.
 
 
-# %% answer="l1_loss"
-def l1_loss(input, target, reduction="mean"):
+# %% answer="reduce"
+def reduce(losses, reduction):
     ### BEGIN SOLUTION
-    losses = (input - target).abs()
     if reduction == "none":
         return losses
     if reduction == "sum":
@@ -194,9 +227,63 @@ def l1_loss(input, target, reduction="mean"):
     ### END SOLUTION
 
 
+# %% tests="reduce" points=1
+# Public checks: fixed random losses, every reduction, and unknown reductions.
+from autograder.checking import check_function, reduction_mistakes
+from autograder.checking.topics import basic_losses
+
+_mistakes = reduction_mistakes(basic_losses.reduce)
+check_function(
+    reduce,
+    basic_losses.reduce,
+    basic_losses.reduce_cases(seed=0),
+    mistakes=_mistakes,
+    forbid=basic_losses.REDUCE_FORBID,
+)
+for _bad in ("average", "batchmean", "Mean", None):
+    basic_losses.check_rejects_bad_reduction(reduce, basic_losses.reduce_cases(seed=0)[0], _bad)
+### BEGIN HIDDEN TESTS
+check_function(
+    reduce,
+    basic_losses.reduce,
+    basic_losses.reduce_cases(seed=None, draws=6),
+    public=False,
+    mistakes=_mistakes,
+    forbid=basic_losses.REDUCE_FORBID,
+)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Exercise 3: `l1_loss` (2 points)
+#
+# Implement `l1_loss(input, target, reduction="mean")` as `F.l1_loss` defines it, for tensors
+# of any shape (both of the same shape) and all three reductions. Return a tensor: a 0-dim
+# tensor for `sum` and `mean`, and a tensor of the input's shape for `none`. Compute the
+# per-element losses and finish with `return reduce(losses, reduction)`: your `reduce`
+# already raises the `ValueError` for an unknown `reduction`.
+#
+# Use tensor operations (`abs`, ...). Calling `F.l1_loss` or `nn.L1Loss` is not allowed: the
+# checks read your code and refuse it.
+#
+# The checks try the worked example above, then random shapes from one to three dimensions,
+# in float32 and float64, with every reduction (tolerance $10^{-6}$ relative), and
+# `reduction="average"`, which must raise `ValueError`.
+
+
+# %% answer="l1_loss"
+def l1_loss(input, target, reduction="mean"):
+    ### BEGIN SOLUTION
+    losses = (input - target).abs()
+    return reduce(losses, reduction)
+    ### END SOLUTION
+
+
 # %% tests="l1_loss" points=2
 # Public checks: the worked example and fixed random inputs. Silence means they passed.
-from autograder.checking import Case
+import torch.nn.functional as F
+
+from autograder.checking import Case, check_function, reduction_mistakes
+from autograder.checking.topics.basic_losses import check_rejects_bad_reduction, regression_cases
 
 _forbid = ["torch.nn.functional.l1_loss", "torch.nn.L1Loss"]
 _mistakes = {
@@ -210,6 +297,7 @@ _example = [
 check_function(
     l1_loss, F.l1_loss, _example + regression_cases(seed=1), mistakes=_mistakes, forbid=_forbid
 )
+check_rejects_bad_reduction(l1_loss, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     l1_loss,
@@ -222,11 +310,11 @@ check_function(
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## Exercise 3: `mse_loss` (2 points)
+# ## Exercise 4: `mse_loss` (2 points)
 #
 # Implement `mse_loss(input, target, reduction="mean")` as `F.mse_loss` defines it, with the
-# same rules as `l1_loss`: any shape, all three reductions, a `ValueError` for anything else,
-# and no calls to `F.mse_loss` or `nn.MSELoss`.
+# same rules as `l1_loss`: any shape, all three reductions through your `reduce`, a
+# `ValueError` for anything else, and no calls to `F.mse_loss` or `nn.MSELoss`.
 #
 # The checks are the same as for `l1_loss`; they also recognise the RMSE (square root of the
 # mean) and a forgotten square.
@@ -236,19 +324,16 @@ check_function(
 def mse_loss(input, target, reduction="mean"):
     ### BEGIN SOLUTION
     losses = (input - target) ** 2
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
 # %% tests="mse_loss" points=2
 # Public checks: the worked example and fixed random inputs. Silence means they passed.
-from autograder.checking import Case
+import torch.nn.functional as F
+
+from autograder.checking import Case, check_function, reduction_mistakes
+from autograder.checking.topics.basic_losses import check_rejects_bad_reduction, regression_cases
 
 
 def _rmse(input, target, reduction="mean"):
@@ -268,6 +353,7 @@ _example = [
 check_function(
     mse_loss, F.mse_loss, _example + regression_cases(seed=2), mistakes=_mistakes, forbid=_forbid
 )
+check_rejects_bad_reduction(mse_loss, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     mse_loss,
@@ -280,18 +366,18 @@ check_function(
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## Exercise 4: `cross_entropy` (3 points)
+# ## Exercise 5: `cross_entropy` (3 points)
 #
 # Implement `cross_entropy(input, target, reduction="mean")` for logits `input` of shape
 # $(N, C)$ and class indices `target` of shape $(N,)$ (integers in $0 \dots C-1$), following
-# the formula $\ell_i = -x_{i,t_i} + \log \sum_j e^{x_{i,j}}$ and the three reductions.
+# the formula $\ell_i = -x_{i,t_i} + \log \sum_j e^{x_{i,j}}$, then `reduce` as before.
 #
 # You may use `torch.exp`, `torch.log`, `sum`, indexing or `gather`, but not
 # `F.cross_entropy`, `F.nll_loss`, `F.log_softmax`, `torch.logsumexp` or their `nn` modules.
 #
 # The checks use logits of moderate size (standard deviation 3), batches from 1 to 8 and
-# 2 to 8 classes, float32 and float64. They recognise a softmax applied twice, a forgotten
-# log-sum-exp, a log in base 2 and a wrong reduction.
+# 2 to 8 classes, float32 and float64, every reduction and an unknown one. They recognise a
+# softmax applied twice, a forgotten log-sum-exp, a log in base 2 and a wrong reduction.
 
 
 # %% answer="cross_entropy"
@@ -299,57 +385,24 @@ def cross_entropy(input, target, reduction="mean"):
     ### BEGIN SOLUTION
     picked = input.gather(1, target.unsqueeze(1)).squeeze(1)
     losses = -picked + torch.log(torch.exp(input).sum(dim=1))
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
 # %% tests="cross_entropy" points=3
 # Public checks: the worked example and fixed random logits. Silence means they passed.
-from autograder.checking import Case
+import torch.nn.functional as F
 
-CE_FORBID = [
-    "torch.nn.functional.cross_entropy",
-    "torch.nn.functional.nll_loss",
-    "torch.nn.functional.log_softmax",
-    "torch.log_softmax",
-    "torch.logsumexp",
-    "torch.nn.CrossEntropyLoss",
-    "torch.nn.NLLLoss",
-    "torch.nn.LogSoftmax",
-]
-
-
-def _ce_mistakes(reference):
-    def softmax_twice(input, target, reduction="mean"):
-        return reference(F.softmax(input, dim=1), target, reduction=reduction)
-
-    def log2(input, target, reduction="mean"):
-        return reference(input, target, reduction=reduction) / math.log(2)
-
-    def sum_of_logits(input, target, reduction="mean"):
-        losses = -input.gather(1, target.unsqueeze(1)).squeeze(1) + input.sum(dim=1)
-        return {"none": losses, "sum": losses.sum(), "mean": losses.mean()}[reduction]
-
-    def no_logsumexp(input, target, reduction="mean"):
-        return F.nll_loss(input, target, reduction=reduction)
-
-    return {
-        **reduction_mistakes(reference),
-        "softmax applied before cross-entropy (so twice)": softmax_twice,
-        "log base 2 instead of the natural log": log2,
-        "the sum of the logits instead of the log-sum-exp": sum_of_logits,
-        "the log-sum-exp term forgotten (only -x[target])": no_logsumexp,
-    }
-
+from autograder.checking import Case, check_function
+from autograder.checking.topics.basic_losses import (
+    CE_FORBID,
+    ce_mistakes,
+    check_rejects_bad_reduction,
+    classification_cases,
+)
 
 _example = [Case("worked example (0.1, 0.2, 0.3), class 1", (logits, target))]
-_mistakes = _ce_mistakes(F.cross_entropy)
+_mistakes = ce_mistakes()
 check_function(
     cross_entropy,
     F.cross_entropy,
@@ -357,6 +410,7 @@ check_function(
     mistakes=_mistakes,
     forbid=CE_FORBID,
 )
+check_rejects_bad_reduction(cross_entropy, _example[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     cross_entropy,
@@ -391,13 +445,13 @@ print("naive formula :", naive)
 print("PyTorch       :", F.cross_entropy(big, torch.tensor([0])))
 
 # %% [markdown]
-# ## Exercise 5: `stable_cross_entropy` (3 points)
+# ## Exercise 6: `stable_cross_entropy` (3 points)
 #
 # Implement `stable_cross_entropy(input, target, reduction="mean")`: the same loss as
 # `cross_entropy`, but computed with the max-shift above so that it agrees with
-# `F.cross_entropy` for logits around $\pm 1000$. Besides the functions forbidden in
-# Exercise 4, `torch.logsumexp` and `torch.softmax` are off limits here: write the shift
-# yourself (`input.max(dim=1, keepdim=True)` is useful).
+# `F.cross_entropy` for logits around $\pm 1000$. The functions forbidden in Exercise 5
+# (`torch.logsumexp` among them) stay forbidden, and so do `torch.softmax` and `F.softmax`:
+# write the shift yourself (`input.max(dim=1, keepdim=True)` is useful).
 #
 # The checks use logits with standard deviations 3 and 1000, in float32 and float64.
 
@@ -408,20 +462,19 @@ def stable_cross_entropy(input, target, reduction="mean"):
     m = input.max(dim=1, keepdim=True).values
     log_sum_exp = m.squeeze(1) + torch.log(torch.exp(input - m).sum(dim=1))
     losses = log_sum_exp - input.gather(1, target.unsqueeze(1)).squeeze(1)
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "mean":
-        return losses.mean()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduce(losses, reduction)
     ### END SOLUTION
 
 
 # %% tests="stable_cross_entropy" points=3
 # Public checks: logits of size 3 and of size 1000. Silence means they passed.
+import torch.nn.functional as F
+
+from autograder.checking import check_function
+from autograder.checking.topics.basic_losses import CE_FORBID, ce_mistakes, classification_cases
+
 _forbid = CE_FORBID + ["torch.softmax", "torch.nn.functional.softmax"]
-_mistakes = _ce_mistakes(F.cross_entropy)
+_mistakes = ce_mistakes()
 _cases = classification_cases(seed=4) + classification_cases(seed=5, scale=1000.0)
 check_function(
     stable_cross_entropy, F.cross_entropy, _cases, rtol=1e-5, mistakes=_mistakes, forbid=_forbid
@@ -442,7 +495,10 @@ check_function(
 # %% [markdown]
 # ## Summary
 #
-# * A loss reduces per-element losses with `none`, `sum` or `mean` (the default).
+# * A loss reduces per-element losses with `none`, `sum` or `mean` (the default): one
+#   `reduce` does it for every loss.
+# * A smaller loss means a closer fit to the examples it is computed on; it does not make a
+#   model robust.
 # * L1 is the mean absolute error; MSE the mean squared error (not a standard deviation).
 # * Cross-entropy takes raw logits: $-x_t + \log\sum_j e^{x_j}$, that is LogSoftmax followed by
 #   NLLLoss.

@@ -259,14 +259,14 @@ def test_student_runs_fills_in_checks_and_validates(lab, browser):
         "cells => cells.findIndex(c => c.textContent.includes('YOUR CODE HERE'))"
     )
     answer = cells.nth(first)
-    tests = code_cell(page, "cross-entropy of logits (2.0, 1.0, 0.1)")
+    tests = code_cell(page, "the logits (2.0, 1.0, 0.1) and class 2")
 
     def wrong_answer_shows_its_message_alone():
         page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
         answer.scroll_into_view_if_needed()
         answer.locator(".cm-content").click()
         page.keyboard.press("Control+a")
-        page.keyboard.type("ce_by_hand = 2.0")
+        page.keyboard.type("def ce_by_hand(logits, target): return 2.0")
         page.keyboard.press("Shift+Enter")
         run_cell(page, tests)
         shown = tests.locator(".jp-OutputArea-output").inner_text()
@@ -286,7 +286,8 @@ def test_student_runs_fills_in_checks_and_validates(lab, browser):
         answer.locator(".cm-content").click()
         page.keyboard.press("Control+a")
         page.keyboard.type(
-            "ce_by_hand = -0.1 + math.log(math.exp(2.0) + math.exp(1.0) + math.exp(0.1))"
+            "def ce_by_hand(logits, target): "
+            "return -logits[target] + math.log(sum(math.exp(x) for x in logits))"
         )
         page.keyboard.press("Shift+Enter")
         answer.locator(".jp-InputPrompt", has_text="[").filter(has_not_text="[*]").wait_for()

@@ -12,10 +12,12 @@ any other content. :class:`GeneratedCIFAR10` is torchvision's class with only th
 checksums replaced by the generated files' own (recorded in ``generated.json`` when the
 files are written); the reading code is torchvision's.
 
-The images are learnable: each class has its own coloured pattern, drawn at a random
-shift, contrast and brightness, under heavy noise, so a small network's loss and accuracy
-move within seconds. They are not photographs, and accuracy on them says nothing about
-accuracy on CIFAR10.
+The images are learnable, but not by a linear model: each class has its own colour cast,
+shown either as it is or inverted (as in a photographic negative) over a random scene and
+noise, so the mean image of every class is the same grey and no linear function of the
+pixels separates the classes (as in real photographs, where a linear classifier on the
+pixels does poorly). A network with ReLUs learns them within seconds. They are not
+photographs, and accuracy on them says nothing about accuracy on CIFAR10.
 
 Command line::
 
@@ -68,9 +70,10 @@ BANNER = """\
 ################################################################################
 ##  USING GENERATED DATA, NOT CIFAR10.                                        ##
 ##  CIFAR10 could not be downloaded (no internet?), so these are synthetic    ##
-##  images in CIFAR10's file format: a coloured pattern per class under       ##
-##  noise. Loss and accuracy behave like a real run, but their values say     ##
-##  nothing about CIFAR10. Online, the same code uses the real data set.      ##
+##  images in CIFAR10's file format: a colour cast per class, as it is or     ##
+##  inverted, over a random scene and noise. Loss and accuracy behave like a  ##
+##  real run, but their values say nothing about CIFAR10. Online, the same    ##
+##  code uses the real data set.                                              ##
 ################################################################################"""
 
 
@@ -78,54 +81,57 @@ BANNER = """\
 # The images
 
 
-def _prototypes(seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """One 3x32x32 pattern per class, values in about [-1, 1]: coloured stripes and blobs."""
-    rng = np.random.default_rng([seed, 10])
-    yy, xx = np.meshgrid(np.arange(32), np.arange(32), indexing="ij")
-    stripes = np.zeros((10, 3, 32, 32))
-    blobs = np.zeros((10, 3, 32, 32))
-    for c in range(10):
-        pattern = np.zeros((32, 32))
-        for _ in range(3):
-            angle = rng.uniform(0, np.pi)
-            freq = rng.uniform(1.0, 3.5) / 32
-            phase = rng.uniform(0, 2 * np.pi)
-            pattern += np.cos(2 * np.pi * freq * (np.cos(angle) * xx + np.sin(angle) * yy) + phase)
-        cy, cx = rng.uniform(6, 26, size=2)
-        blob = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * rng.uniform(3, 7) ** 2))
-        colour = rng.uniform(-1, 1, size=3)
-        tint = rng.uniform(-1, 1, size=3)
-        for ch in range(3):
-            stripes[c, ch] = colour[ch] * pattern / 3
-            blobs[c, ch] = tint[ch] * blob
-    return stripes, blobs
+def class_colours() -> np.ndarray:
+    """Ten unit directions in RGB space, one per class: the axes through opposite vertices of
+    a regular dodecahedron, as evenly spread as ten directions (up to sign) can be."""
+    phi = (1 + 5**0.5) / 2
+    vertices: list[tuple[float, float, float]] = [
+        (a, b, c) for a in (-1.0, 1.0) for b in (-1.0, 1.0) for c in (-1.0, 1.0)
+    ]
+    for a in (-1, 1):
+        for b in (-1, 1):
+            vertices += [(0, a / phi, b * phi), (a / phi, b * phi, 0), (a * phi, 0, b / phi)]
+    axes: list[np.ndarray] = []
+    for v in np.array(vertices, dtype=np.float64):
+        v = v / np.linalg.norm(v)
+        if not any(abs(v @ u) > 0.999 for u in axes):
+            axes.append(v if v[np.argmax(np.abs(v))] > 0 else -v)
+    return np.array(axes)
 
 
 def generate_images(n: int, *, seed: int = 0, split: str = "train") -> tuple[np.ndarray, list]:
     """``n`` images as CIFAR10 stores them: uint8 rows of 3072 (red, green, blue planes).
 
+    Each class has its own colour cast (:func:`class_colours`) over the whole picture, and
+    every image shows it either as it is or inverted, like a photographic negative, with a
+    random strength, over a random "scene" (a colour gradient and three soft blobs) and
+    pixel noise. The mean image of every class is the same grey, so, as with photographs,
+    no linear function of the pixels tells the classes apart: a network needs a
+    nonlinearity to see the cast whatever its sign.
+
     Labels cycle through the ten classes in a shuffled order, so every class has
-    ``n // 10`` or one more images. ``split`` seeds the noise, so train and test differ.
+    ``n // 10`` or one more images. ``split`` seeds the draws, so train and test differ.
     """
-    stripes, blobs = _prototypes(seed)
+    colours = class_colours()
     rng = np.random.default_rng([seed, {"train": 1, "test": 2}[split]])
     labels = rng.permutation(np.arange(n) % 10)
+    yy, xx = np.meshgrid(np.arange(32.0), np.arange(32.0), indexing="ij")
     data = np.empty((n, 3, 32, 32), dtype=np.uint8)
-    for start in range(0, n, 2048):
-        stop = min(n, start + 2048)
-        m = stop - start
-        # The stripes come in either polarity (as in a photographic negative), which no
-        # linear function of the pixels can tell apart; the blob keeps its colour.
-        polarity = rng.choice([-1.0, 1.0], size=(m, 1, 1, 1))
-        img = polarity * stripes[labels[start:stop]] + 0.5 * blobs[labels[start:stop]]
-        shifts = rng.integers(-4, 5, size=(m, 2))
-        for i, (dy, dx) in enumerate(shifts):
-            img[i] = np.roll(img[i], (dy, dx), axis=(1, 2))
-        contrast = rng.uniform(0.5, 1.3, size=(m, 1, 1, 1))
-        brightness = rng.uniform(-40, 40, size=(m, 1, 1, 1))
-        noise = rng.normal(0, 45, size=(m, 3, 32, 32))
-        values = 128 + 60 * contrast * img + brightness + noise
-        data[start:stop] = np.clip(np.rint(values), 0, 255).astype(np.uint8)
+    for i, label in enumerate(labels):
+        sign = rng.choice([-1.0, 1.0])
+        strength = rng.uniform(30, 45)
+        image = 128 + sign * strength * colours[label][:, None, None] + np.zeros((3, 32, 32))
+        slopes = rng.normal(0, 20, size=(3, 2))
+        image += (
+            slopes[:, 0, None, None] * (xx - 16) / 16 + slopes[:, 1, None, None] * (yy - 16) / 16
+        )
+        for _ in range(3):
+            cy, cx = rng.uniform(0, 32, size=2)
+            radius = rng.uniform(3, 9)
+            blob = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * radius**2))
+            image += rng.normal(0, 30, size=3)[:, None, None] * blob
+        image += rng.normal(0, 15, size=(3, 32, 32))
+        data[i] = np.clip(np.rint(image), 0, 255).astype(np.uint8)
     return data.reshape(n, 3072), [int(x) for x in labels]
 
 

@@ -1,4 +1,4 @@
-"""Inputs, references and known mistakes for the backpropagation topic.
+"""Inputs, references and known mistakes for topic 09, backpropagation.
 
 Autograd is the truth every hand-derived gradient is compared with. Public checks pass a
 seed; hidden checks pass ``seed=None`` and get fresh inputs. Everything is float64, so a
@@ -8,211 +8,89 @@ gradient that is 1% off cannot hide behind rounding.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from .. import REDUCTIONS, Case, generator, integrity
-from ..draw import shape as _shape
+from .. import (
+    Case,
+    CheckFailed,
+    begin_check,
+    call_quietly,
+    compare,
+    generator,
+    integrity,
+    student_errors,
+)
+from .autograd_basics import AUTOGRAD_FORBID as BASIC_FORBID
 
 DOUBLE = torch.float64
 
-# A gradient derived by hand may not ask autograd for it. The names are matched by their
-# last part, so ``grad`` also refuses reading ``.grad`` and ``backward`` every
-# ``.backward(...)``; the message names the last entry with that ending.
-AUTOGRAD_FORBID = [
-    "torch.autograd.backward",
-    "torch.Tensor.backward",
-    "torch.func.grad",
-    "torch.autograd.grad",
-    "torch.Tensor.requires_grad_",
-    "torch.autograd.functional.jacobian",
-    "torch.autograd.functional.vjp",
-    "torch.autograd.functional.jvp",
-    "torch.func.vjp",
-    "torch.func.jacrev",
-    "torch.func.jacfwd",
-]
 # The course's own references, which an answer may not call either.
 REFERENCES = [
-    "autograder.checking.topics.backpropagation.autograd_input_grad",
-    "autograder.checking.topics.backpropagation.reference_snapshots",
     "autograder.checking.topics.backpropagation.explicit_vjp",
-    "autograder.checking.topics.backpropagation.central_difference",
     "autograder.checking.topics.backpropagation.autograd_two_layer_grads",
+    "autograder.checking.topics.backpropagation.autograd_linear_backward",
+    "autograder.checking.topics.backpropagation.second_backward_raises_reference",
+    "autograder.checking.topics.backpropagation.grad_after_two_backwards_reference",
 ]
-AUTOGRAD_FORBID += REFERENCES
+AUTOGRAD_FORBID = BASIC_FORBID + REFERENCES
 
 
-# --- gradients of losses with respect to their input ------------------------------------
+# --- backward twice ---------------------------------------------------------------------
 
 
-def autograd_input_grad(loss_fn: Callable) -> Callable:
-    """The reference: what ``loss.backward(grad_output)`` leaves in ``input.grad``."""
+def second_backward_raises_reference(f: Callable, x: torch.Tensor) -> bool:
+    """Whether a second ``backward()`` through ``f(leaf)`` (no ``retain_graph``) raises."""
+    leaf = x.detach().clone().requires_grad_(True)
+    out = f(leaf)
+    out.backward()
+    try:
+        out.backward()
+    except RuntimeError:
+        return True
+    return False
 
-    def reference(input, target, reduction="mean", grad_output=None):
-        leaf = input.detach().clone().requires_grad_(True)
-        loss = loss_fn(leaf, target, reduction=reduction)
-        loss.backward(grad_output)
-        return leaf.grad
 
-    reference.__name__ = f"autograd gradient of {loss_fn.__name__}"
-    return reference
+def grad_after_two_backwards_reference(f: Callable, x: torch.Tensor) -> torch.Tensor:
+    """``leaf.grad`` after ``backward(retain_graph=True)`` and then ``backward()``."""
+    leaf = x.detach().clone().requires_grad_(True)
+    out = f(leaf)
+    out.backward(retain_graph=True)
+    out.backward()
+    assert leaf.grad is not None
+    return leaf.grad
 
 
-def _cases(seed, inputs, loss_shape) -> list[Case]:
-    """Every reduction for each ``(description, input, target)``; ``none`` gets a grad_output."""
+RETAIN_FUNCTIONS: list[tuple[str, Callable]] = [
+    ("(w * c).sum() for a fixed tensor c", lambda w, c: (w * c).sum()),
+    ("(w + c).sum()", lambda w, c: (w + c).sum()),
+    ("(w - c).mean()", lambda w, c: (w - c).mean()),
+    ("w.exp().sum()", lambda w, c: w.exp().sum()),
+    ("torch.sin(w).sum()", lambda w, c: torch.sin(w).sum()),
+    ("(w ** 2).sum()", lambda w, c: (w**2).sum()),
+    ("w.cumsum(0).sum()", lambda w, c: w.cumsum(0).sum()),
+    ("torch.tanh(w).sum()", lambda w, c: torch.tanh(w).sum()),
+    ("(-w).sum()", lambda w, c: (-w).sum()),
+]
+
+
+def retain_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]:
+    """``(f, x)``: scalar functions of a 1-D tensor, some of which save what backward needs."""
     gen, seed = generator(seed)
+    order = torch.randperm(len(RETAIN_FUNCTIONS), generator=gen).tolist()[:draws]
     cases = []
-    for description, input, target in inputs(gen):
-        for reduction in REDUCTIONS:
-            kwargs: dict[str, Any] = {"reduction": reduction}
-            if reduction == "none":
-                shape = loss_shape(input)
-                kwargs["grad_output"] = torch.randn(shape, generator=gen, dtype=DOUBLE)
-            label = f"{description}, reduction={reduction!r}, seed {seed}"
-            cases.append(Case(label, (input, target), kwargs))
+    for i in order:
+        description, g = RETAIN_FUNCTIONS[i]
+        n = int(torch.randint(1, 5, (1,), generator=gen))
+        c = torch.randn(n, generator=gen, dtype=DOUBLE)
+        x = torch.randn(n, generator=gen, dtype=DOUBLE)
+
+        def f(w, g=g, c=c):
+            return g(w, c)
+
+        cases.append(Case(f"f(w) = {description}, w of shape ({n},), seed {seed}", (f, x)))
     return cases
-
-
-def regression_grad_cases(seed: int | None = None, *, draws: int = 3) -> list[Case]:
-    """``(input, target)`` of equal shape; about a third of the targets equal the input (ties)."""
-
-    def inputs(gen):
-        shapes = [(1,), (5,)] + [
-            _shape(gen, int(torch.randint(1, 4, (1,), generator=gen))) for _ in range(draws)
-        ]
-        for shape in shapes:
-            input = torch.randn(shape, generator=gen, dtype=DOUBLE)
-            target = torch.randn(shape, generator=gen, dtype=DOUBLE)
-            ties = torch.rand(shape, generator=gen) < 1 / 3
-            if shape == (5,):
-                ties[0] = True
-            target = torch.where(ties, input, target)
-            yield f"shape {shape}, {int(ties.sum())} ties", input, target
-
-    return _cases(seed, inputs, lambda input: input.shape)
-
-
-def classification_grad_cases(seed: int | None = None, *, draws: int = 3) -> list[Case]:
-    """Logits ``(N, C)`` and class indices ``(N,)``, N = 1 included."""
-
-    def inputs(gen):
-        sizes = [(1, 3), (4, 2)] + [
-            (int(n), max(int(c), 2)) for n, c in torch.randint(1, 8, (draws, 2), generator=gen)
-        ]
-        for n, c in sizes:
-            logits = torch.randn(n, c, generator=gen, dtype=DOUBLE) * 3
-            target = torch.randint(0, c, (n,), generator=gen)
-            yield f"N={n}, C={c}", logits, target
-
-    return _cases(seed, inputs, lambda input: input.shape[:1])
-
-
-def binary_grad_cases(seed: int | None = None, *, draws: int = 3) -> list[Case]:
-    """Logits and targets of equal shape: hard 0/1 targets and soft ones in [0, 1]."""
-
-    def inputs(gen):
-        shapes = [(1,), (4, 2)] + [
-            _shape(gen, int(torch.randint(1, 4, (1,), generator=gen))) for _ in range(draws)
-        ]
-        for i, shape in enumerate(shapes):
-            logits = torch.randn(shape, generator=gen, dtype=DOUBLE) * 3
-            if i % 2:
-                target, kind = torch.rand(shape, generator=gen, dtype=DOUBLE), "soft"
-            else:
-                target = torch.randint(0, 2, shape, generator=gen).to(DOUBLE)
-                kind = "0/1"
-            yield f"shape {shape}, {kind} targets", logits, target
-
-    return _cases(seed, inputs, lambda input: input.shape)
-
-
-def grad_mistakes(reference: Callable) -> dict[str, Callable]:
-    """Wrong reductions of a gradient, and an ignored ``grad_output``."""
-
-    def when(wanted: str, used: str) -> Callable:
-        def wrong(input, target, reduction="mean", grad_output=None):
-            return reference(input, target, reduction=used) if reduction == wanted else None
-
-        return wrong
-
-    return {
-        "the gradient of the sum given for reduction='mean' (the 1/n factor is missing)": when(
-            "mean", "sum"
-        ),
-        "divided by n for reduction='sum'": when("sum", "mean"),
-        "grad_output ignored for reduction='none' (the gradient of the plain sum)": when(
-            "none", "sum"
-        ),
-    }
-
-
-# --- the debugger experiment ------------------------------------------------------------
-
-
-def snapshot_model(
-    seed: int | None, *, primed: bool = False
-) -> tuple[torch.nn.Sequential, torch.Tensor, torch.Tensor]:
-    """A small float64 network ``Linear -> ReLU -> Linear``, a batch and its classes.
-
-    ``primed`` runs one backward pass on another batch first, so that the parameters'
-    ``.grad`` already holds something when the experiment starts.
-    """
-    gen, seed = generator(seed)
-    n, d, h, c = (int(v) for v in torch.randint(2, 6, (4,), generator=gen))
-    model = torch.nn.Sequential(torch.nn.Linear(d, h), torch.nn.ReLU(), torch.nn.Linear(h, c))
-    model = model.to(DOUBLE)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen, dtype=DOUBLE))
-    input = torch.randn(n, d, generator=gen, dtype=DOUBLE)
-    target = torch.randint(0, c, (n,), generator=gen)
-    if primed:
-        other = torch.randn(n, d, generator=gen, dtype=DOUBLE)
-        F.cross_entropy(model(other), target).backward()
-    return model, input, target
-
-
-def reference_snapshots(model, input, target) -> dict:
-    """The experiment, watched on ``model[0].weight``; every tensor stored is a copy."""
-    weight = model[0].weight
-
-    def copy(grad):
-        return None if grad is None else grad.detach().clone()
-
-    def backward():
-        F.cross_entropy(model(input), target).backward()
-
-    found = {"before": copy(weight.grad)}
-    backward()
-    found["after_one"] = copy(weight.grad)
-    backward()
-    found["after_two"] = copy(weight.grad)
-    model.zero_grad()
-    found["after_zero_grad"] = copy(weight.grad)
-    backward()
-    model.zero_grad(set_to_none=False)
-    found["after_zero_grad_false"] = copy(weight.grad)
-    return found
-
-
-def snapshot_mistakes(expected: dict) -> dict[str, dict]:
-    """Wrong answers of the experiment that have a name."""
-    zeros = expected["after_zero_grad_false"]
-    uncopied = {**expected, "after_one": expected["after_two"]}
-    if expected["before"] is not None:
-        uncopied["before"] = expected["after_two"]
-    return {
-        "the gradients not copied: backward() adds into the same .grad tensor in place, "
-        "so store .grad.clone()": uncopied,
-        "zero_grad() leaves None by default, not zeros": {**expected, "after_zero_grad": zeros},
-        "set_to_none=False leaves a tensor of zeros, not None": {
-            **expected,
-            "after_zero_grad_false": None,
-        },
-    }
 
 
 # --- vector-Jacobian products -----------------------------------------------------------
@@ -244,55 +122,80 @@ def vjp_cases(seed: int | None = None) -> list[Case]:
     return cases
 
 
-# --- numerical gradients ----------------------------------------------------------------
+def check_vjp_leaves_x_alone(student: Callable, case: Case, *, public: bool = True) -> None:
+    """``vector_jacobian_product`` on the caller's own ``x``, twice: ``x`` must not start to
+    require a gradient, and the second call must give what the first gave (no ``.grad``
+    summed into the caller's tensor)."""
+    kind, name = begin_check(student, public=public, name="vector_jacobian_product")
+    f, x, v = case.args
+    x = x.detach().clone()
+    with student_errors(kind, name, case.label):
+        first = call_quietly(student, f, x, v)
+        first = first.detach().clone() if isinstance(first, torch.Tensor) else first
+        second = call_quietly(student, f, x, v)
+    if x.requires_grad or x.grad is not None:
+        raise CheckFailed(
+            f"{kind} '{case.label}': vector_jacobian_product changed the caller's x (it now "
+            f"has requires_grad={x.requires_grad} and a .grad). Make a leaf copy: "
+            "x.detach().clone().requires_grad_(True)."
+        )
+    problem = compare(second, first, rtol=1e-12, atol=0)
+    if problem:
+        raise CheckFailed(
+            f"{kind} '{case.label}': a second call on the same x gave another result "
+            f"({problem}): gradients were summed into a tensor kept between calls."
+        )
 
 
-def central_difference(f: Callable, x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
-    """The reference checker: (f(x + eps e_i) - f(x - eps e_i)) / (2 eps) for every i."""
-    flat = x.detach().clone().reshape(-1)
-    out = torch.empty_like(flat)
-    for i in range(flat.numel()):
-        old = flat[i].item()
-        flat[i] = old + eps
-        plus = float(f(flat.reshape(x.shape)))
-        flat[i] = old - eps
-        minus = float(f(flat.reshape(x.shape)))
-        flat[i] = old
-        out[i] = (plus - minus) / (2 * eps)
-    return out.reshape(x.shape)
+# --- one linear layer -------------------------------------------------------------------
+
+LINEAR_KEYS = ("input", "weight", "bias")
 
 
-def forward_difference(f: Callable, x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
-    """A known mistake: the one-sided difference (f(x + eps e_i) - f(x)) / eps."""
-    flat = x.detach().clone().reshape(-1)
-    base = float(f(x))
-    out = torch.empty_like(flat)
-    for i in range(flat.numel()):
-        old = flat[i].item()
-        flat[i] = old + eps
-        out[i] = (float(f(flat.reshape(x.shape))) - base) / eps
-        flat[i] = old
-    return out.reshape(x.shape)
+def autograd_linear_backward(input, weight, bias, grad_output) -> dict:
+    """The reference: the gradients ``F.linear(input, weight, bias).backward(grad_output)``
+    leaves in its three arguments."""
+    leaves = [t.detach().clone().requires_grad_(True) for t in (input, weight, bias)]
+    F.linear(*leaves).backward(grad_output)
+    return dict(zip(LINEAR_KEYS, (t.grad for t in leaves), strict=True))
 
 
-def numerical_cases(seed: int | None = None) -> list[Case]:
-    """Smooth scalar functions of tensors of 1 to 3 dimensions, with an explicit ``eps``."""
+def linear_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]:
+    """Batches of 1 to 6 rows, 1 to 6 input and output features; float64."""
     gen, seed = generator(seed)
-    w = torch.randn(3, 4, generator=gen, dtype=DOUBLE)
-    functions = [
-        ("sum(x * sin(x))", lambda x: (x * torch.sin(x)).sum(), None),
-        ("log(sum(exp(x)))", lambda x: torch.log(torch.exp(x).sum()), None),
-        ("sum(tanh(W @ x)**2) for a fixed 3x4 W", lambda x: (torch.tanh(w @ x) ** 2).sum(), (4,)),
-        ("prod(1 + x**2)", lambda x: torch.prod(1 + x**2), None),
+    sizes = [(1, 3, 2), (4, 3, 3)] + [
+        tuple(int(v) for v in torch.randint(1, 7, (3,), generator=gen)) for _ in range(draws)
     ]
     cases = []
-    for description, f, fixed in functions:
-        shape = fixed or _shape(gen, int(torch.randint(1, 4, (1,), generator=gen)), high=4)
-        x = torch.randn(shape, generator=gen, dtype=DOUBLE)
-        for eps in (1e-3, 1e-4):
-            label = f"{description}, x of shape {tuple(shape)}, eps={eps:g}, seed {seed}"
-            cases.append(Case(label, (f, x), {"eps": eps}))
+    for n, d_in, d_out in sizes:
+        input = torch.randn(n, d_in, generator=gen, dtype=DOUBLE)
+        weight = torch.randn(d_out, d_in, generator=gen, dtype=DOUBLE)
+        bias = torch.randn(d_out, generator=gen, dtype=DOUBLE)
+        grad_output = torch.randn(n, d_out, generator=gen, dtype=DOUBLE)
+        label = f"N={n}, in_features={d_in}, out_features={d_out}, seed {seed}"
+        cases.append(Case(label, (input, weight, bias, grad_output)))
     return cases
+
+
+def linear_mistakes() -> dict[str, Callable]:
+    def bias_mean(input, weight, bias, grad_output):
+        truth = autograd_linear_backward(input, weight, bias, grad_output)
+        if input.shape[0] == 1:
+            return None
+        return {**truth, "bias": grad_output.mean(dim=0)}
+
+    def input_without_transpose(input, weight, bias, grad_output):
+        truth = autograd_linear_backward(input, weight, bias, grad_output)
+        if weight.shape[0] != weight.shape[1]:
+            return None
+        return {**truth, "input": grad_output @ weight.T}
+
+    return {
+        "the bias gradient averaged over the batch, not summed": bias_mean,
+        "grad_output @ weight.T for the input (it is grad_output @ weight)": (
+            input_without_transpose
+        ),
+    }
 
 
 # --- a two-layer network ----------------------------------------------------------------

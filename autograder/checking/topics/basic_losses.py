@@ -1,15 +1,174 @@
-"""Cases for topic 01, the basic losses: regression pairs and classification logits.
+"""Cases for topic 01, the basic losses, and the course's ``reduce``.
 
 Fixed seeds for public checks, fresh ones (``seed=None``) for hidden checks; every case
 label carries its seed, so a failure can be reproduced exactly.
+
+:func:`reduce` is the course's version of the function students write in Exercise 2: later
+notebooks import it, so that the ``reduction`` switch is written once in the course.
 """
 
 from __future__ import annotations
 
-import torch
+import math
+from collections.abc import Callable
 
-from .. import REDUCTIONS, Case, generator, integrity
+import torch
+import torch.nn.functional as F
+
+from .. import REDUCTIONS, Case, CheckFailed, call_quietly, check_kind, generator, integrity
 from ..draw import shape as _shape
+from ..mistakes import reduction_mistakes
+
+_type = type
+
+
+def reduce(losses: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Per-element ``losses`` reduced as ``reduction`` says: ``none``, ``sum`` or ``mean``.
+
+    Any other value raises ``ValueError``, with the message PyTorch gives.
+    """
+    if reduction == "none":
+        return losses
+    if reduction == "sum":
+        return losses.sum()
+    if reduction == "mean":
+        return losses.mean()
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+REDUCE_FORBID = [
+    "autograder.checking.topics.basic_losses.reduce",
+    "autograder.checking.mistakes.reduce_losses",
+    "autograder.checking.reduce_losses",
+]
+
+
+def check_rejects_bad_reduction(
+    student: Callable, case: Case, bad: object = "average", *, public: bool = True
+) -> None:
+    """The student's function must raise ``ValueError`` for a ``reduction`` torch does not know."""
+    kind = check_kind(public)
+    name = getattr(student, "__name__", "your function")
+    kwargs = {**case.kwargs, "reduction": bad}
+    try:
+        call_quietly(student, *case.args, **kwargs)
+    except ValueError:
+        return
+    except NotImplementedError:
+        raise CheckFailed(f"{kind}: {name} is not implemented yet.") from None
+    except Exception as error:
+        raise CheckFailed(
+            f"{kind}: {name}(..., reduction={bad!r}) raised {_type(error).__name__}; "
+            "it should raise a ValueError."
+        ) from None
+    raise CheckFailed(
+        f"{kind}: {name}(..., reduction={bad!r}) returned a value; it should raise a "
+        "ValueError (an unknown reduction is a mistake to report, not to guess at)."
+    )
+
+
+def reduce_cases(seed: int | None = None, *, draws: int = 3) -> list[Case]:
+    """Per-element losses of 1 to 3 dimensions (one element included), every reduction."""
+    gen, seed = generator(seed)
+    shapes = [(1,), (2, 3)] + [
+        _shape(gen, int(torch.randint(1, 4, (1,), generator=gen))) for _ in range(draws)
+    ]
+    cases = []
+    for i, shape in enumerate(shapes):
+        dtype = torch.float32 if i % 2 else torch.float64
+        losses = torch.rand(shape, generator=gen, dtype=torch.float64).to(dtype) * 3
+        for reduction in REDUCTIONS:
+            label = f"losses of shape {shape}, {str(dtype)[6:]}, reduction={reduction!r}"
+            label += f", seed {seed}"
+            cases.append(Case(label, (losses,), {"reduction": reduction}))
+    return cases
+
+
+# --- Exercise 1: a cross-entropy by hand, from Python numbers -----------------------------
+
+CE_BY_HAND_FORBID = [
+    "torch.nn.functional.cross_entropy",
+    "torch.nn.functional.log_softmax",
+    "torch.nn.functional.nll_loss",
+    "torch.logsumexp",
+    "torch.log_softmax",
+    "torch.nn.CrossEntropyLoss",
+    "autograder.checking.topics.basic_losses.ce_of_lists",
+]
+
+
+def ce_of_lists(logits: list[float], target: int) -> float:
+    """The reference: ``F.cross_entropy`` in float64 of one sample given as Python numbers."""
+    x = torch.tensor([logits], dtype=torch.float64)
+    return float(F.cross_entropy(x, torch.tensor([target])))
+
+
+def ce_by_hand_cases(seed: int | None = None, *, draws: int = 8) -> list[Case]:
+    """Logits as lists of 2 to 8 Python floats (standard deviation 2) and a class index."""
+    gen, seed = generator(seed)
+    cases = []
+    for _ in range(draws):
+        c = int(torch.randint(2, 9, (1,), generator=gen))
+        logits = [round(float(v), 3) for v in torch.randn(c, generator=gen) * 2]
+        target = int(torch.randint(0, c, (1,), generator=gen))
+        cases.append(Case(f"logits {logits}, class {target}, seed {seed}", (logits, target)))
+    return cases
+
+
+def ce_by_hand_mistakes() -> dict[str, Callable]:
+    def log2(logits, target):
+        return ce_of_lists(logits, target) / math.log(2)
+
+    def sum_of_logits(logits, target):
+        return -logits[target] + sum(logits)
+
+    def probability(logits, target):
+        return math.exp(-ce_of_lists(logits, target))
+
+    return {
+        "log base 2 instead of the natural log": log2,
+        "the sum of the logits instead of the log-sum-exp": sum_of_logits,
+        "the probability p_t instead of -log p_t": probability,
+    }
+
+
+# --- Exercises 5 and 6: cross-entropy of a batch ------------------------------------------
+
+CE_FORBID = [
+    "torch.nn.functional.cross_entropy",
+    "torch.nn.functional.nll_loss",
+    "torch.nn.functional.log_softmax",
+    "torch.log_softmax",
+    "torch.logsumexp",
+    "torch.nn.CrossEntropyLoss",
+    "torch.nn.NLLLoss",
+    "torch.nn.LogSoftmax",
+]
+
+
+def ce_mistakes() -> dict[str, Callable]:
+    """Known wrong versions of ``F.cross_entropy`` on logits ``(N, C)`` and classes ``(N,)``."""
+
+    def softmax_twice(input, target, reduction="mean"):
+        return F.cross_entropy(F.softmax(input, dim=1), target, reduction=reduction)
+
+    def log2(input, target, reduction="mean"):
+        return F.cross_entropy(input, target, reduction=reduction) / math.log(2)
+
+    def sum_of_logits(input, target, reduction="mean"):
+        losses = -input.gather(1, target.unsqueeze(1)).squeeze(1) + input.sum(dim=1)
+        return reduce(losses, reduction)
+
+    def no_logsumexp(input, target, reduction="mean"):
+        return F.nll_loss(input, target, reduction=reduction)
+
+    return {
+        **reduction_mistakes(F.cross_entropy),
+        "softmax applied before cross-entropy (so twice)": softmax_twice,
+        "log base 2 instead of the natural log": log2,
+        "the sum of the logits instead of the log-sum-exp": sum_of_logits,
+        "the log-sum-exp term forgotten (only -x[target])": no_logsumexp,
+    }
 
 
 def regression_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]:

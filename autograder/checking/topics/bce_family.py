@@ -1,4 +1,4 @@
-"""Inputs and known mistakes for the binary cross-entropy family (topic 03).
+"""Inputs and known mistakes for the binary cross-entropy family (topic 05).
 
 Every case label carries its seed, so a failure can be reproduced exactly. The specials
 come first: a batch of one, probabilities of exactly 0 and 1 (where torch clamps the log
@@ -328,6 +328,64 @@ def bce_grad_mistakes() -> dict:
         "(sigmoid(x) - y) scaled by 1 + (pos_weight - 1) y: the sigmoid term and the target "
         "term scale differently": variant("pw_times"),
         "the gradient of the sum given for reduction='mean'": sum_for_mean,
+    }
+
+
+# --- where BCE of a sigmoid breaks ---------------------------------------------------------
+
+
+def naive_and_stable(k: int, dtype: torch.dtype, target: int) -> tuple[float, float]:
+    """Both losses at the logit ``k`` (target 0) or ``-k`` (target 1), in ``dtype``."""
+    y = torch.full((1,), float(target), dtype=dtype)
+    x = torch.tensor([float(k if target == 0 else -k)], dtype=dtype)
+    naive = F.binary_cross_entropy(torch.sigmoid(x), y).item()
+    stable = F.binary_cross_entropy_with_logits(x, y).item()
+    return naive, stable
+
+
+def first_broken_reference(dtype=torch.float32, target=0, threshold=0.01) -> int:
+    """The smallest integer k >= 0 at which the naive loss is off by more than ``threshold``
+    (relative to the stable one), moving the logit away from the target one step at a time."""
+    for k in range(100_000):
+        naive, stable = naive_and_stable(k, dtype, target)
+        if abs(naive - stable) > threshold * stable:
+            return k
+    raise RuntimeError("no broken logit below 100000 (a bug in the course)")
+
+
+def first_broken_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]:
+    """Both dtypes, both targets, relative thresholds from 1e-4 to 0.9."""
+    gen, seed = generator(seed)
+    cases = []
+    for _ in range(draws):
+        dtype = (torch.float32, torch.float64)[int(torch.randint(0, 2, (1,), generator=gen))]
+        target = int(torch.randint(0, 2, (1,), generator=gen))
+        threshold = float(f"{10 ** float(torch.rand((), generator=gen) * 3.9 - 4):.2g}")
+        label = f"dtype {str(dtype)[6:]}, target {target}, threshold {threshold:g}, seed {seed}"
+        kwargs = {"target": target, "threshold": threshold}
+        cases.append(Case(label, (dtype,), kwargs))
+    return cases
+
+
+def first_broken_mistakes() -> dict:
+    def other_dtype(dtype=torch.float32, target=0, threshold=0.01):
+        other = torch.float64 if dtype == torch.float32 else torch.float32
+        return first_broken_reference(other, target, threshold)
+
+    def absolute(dtype=torch.float32, target=0, threshold=0.01):
+        for k in range(100_000):
+            naive, stable = naive_and_stable(k, dtype, target)
+            if abs(naive - stable) > threshold:
+                return k
+        return None
+
+    def last_good(dtype=torch.float32, target=0, threshold=0.01):
+        return first_broken_reference(dtype, target, threshold) - 1
+
+    return {
+        "the answer for the other dtype: compute in the dtype you are given": other_dtype,
+        "an absolute difference, not one relative to the stable loss": absolute,
+        "the last integer that still agrees, not the first that does not": last_good,
     }
 
 

@@ -1,4 +1,4 @@
-"""Inputs and known mistakes for the cross-entropy family (topic 02).
+"""Inputs and known mistakes for the cross-entropy family (topic 04).
 
 Every case label carries its seed, so a failure can be reproduced exactly. The specials
 come first in every list: a batch of one, K-dimensional inputs, an ``ignore_index`` that
@@ -393,6 +393,64 @@ def grad_mistakes() -> dict:
         ),
         "the gradient of the sum given for reduction='mean'": sum_for_mean,
     }
+
+
+# --- a weighted mean by hand, from Python numbers ------------------------------------------
+
+
+def weighted_mean_reference(logits: list, target: list, weight: list) -> float:
+    """``F.cross_entropy(..., weight=weight)`` (reduction mean) in float64 of Python lists."""
+    return float(
+        F.cross_entropy(
+            torch.tensor(logits, dtype=torch.float64),
+            torch.tensor(target),
+            weight=torch.tensor(weight, dtype=torch.float64),
+        )
+    )
+
+
+def weighted_mean_cases(seed: int | None = None, *, draws: int = 6) -> list[Case]:
+    """Two to six samples of two to four classes, positive class weights, as Python lists."""
+    gen, seed = generator(seed)
+    cases = []
+    for _ in range(draws):
+        n = int(torch.randint(2, 7, (1,), generator=gen))
+        c = int(torch.randint(2, 5, (1,), generator=gen))
+        logits = [[round(float(v), 2) for v in row] for row in torch.randn(n, c, generator=gen)]
+        target = [int(t) for t in torch.randint(0, c, (n,), generator=gen)]
+        target[1] = (target[0] + 1) % c  # two classes at least, so the weights matter
+        weight = [round(float(w), 2) for w in torch.rand(c, generator=gen) * 3 + 0.2]
+        label = f"logits {logits}, target {target}, weight {weight}, seed {seed}"
+        cases.append(Case(label, (logits, target, weight)))
+    return cases
+
+
+def weighted_mean_mistakes() -> dict:
+    def weighted_sum(logits, target, weight):
+        return weighted_mean_reference(logits, target, weight) * sum(weight[t] for t in target)
+
+    return {
+        "divided by N instead of by the targets' weights": lambda logits, target, weight: (
+            weighted_sum(logits, target, weight) / len(target)
+        ),
+        "divided by the sum of the class weights instead of the targets' weights": (
+            lambda logits, target, weight: weighted_sum(logits, target, weight) / sum(weight)
+        ),
+        "the weighted sum, not divided at all": weighted_sum,
+        "the unweighted mean (weight forgotten)": lambda logits, target, weight: (
+            weighted_mean_reference(logits, target, [1.0] * len(weight))
+        ),
+    }
+
+
+WEIGHTED_MEAN_FORBID = [
+    "torch.nn.functional.cross_entropy",
+    "torch.nn.functional.nll_loss",
+    "torch.nn.functional.log_softmax",
+    "torch.logsumexp",
+    "torch.nn.CrossEntropyLoss",
+    "autograder.checking.topics.cross_entropy_options.weighted_mean_reference",
+]
 
 
 integrity.watch(__import__(__name__, fromlist=["*"]))

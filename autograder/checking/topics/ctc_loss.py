@@ -1,4 +1,4 @@
-"""Inputs, references and known mistakes for the CTC topic (``notebooks/06_ctc_loss.py``).
+"""Inputs, references and known mistakes for the CTC topic (``notebooks/08_ctc_loss.py``).
 
 Every case label carries its seed, so a failure can be reproduced exactly. Targets never
 contain the blank; repeated labels are drawn on purpose, since they change how many frames
@@ -46,6 +46,64 @@ def paths_for(target: str, frames: int, alphabet: str = "-ab") -> list[str]:
         if "".join(collapse_reference(path, blank="-")) == target:
             found.append("".join(path))
     return sorted(found)
+
+
+def ctc_by_hand_reference(probs: list, target: str, alphabet: str = "-ab") -> float:
+    """-ln p(target) from ``F.ctc_loss`` for a table of per-frame probabilities (lists)."""
+    table = torch.tensor(probs, dtype=torch.float64)
+    labels = torch.tensor([alphabet.index(c) for c in target])
+    return float(torch_ctc_single(table.log(), labels))
+
+
+def by_hand_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]:
+    """Tables of 2 to 4 frames over '-ab' or '-abc' (rows sum to 1) and a reachable target,
+    repeated labels included, as Python lists and strings."""
+    gen, seed = generator(seed)
+    cases = []
+    for i in range(draws):
+        alphabet = "-ab" if i % 2 == 0 else "-abc"
+        frames = int(torch.randint(2, 5, (1,), generator=gen))
+        while True:
+            length = int(torch.randint(1, frames + 1, (1,), generator=gen))
+            picks = torch.randint(1, len(alphabet), (length,), generator=gen).tolist()
+            target = "".join(alphabet[k] for k in picks)
+            if i == 1 and frames >= 3:
+                target = alphabet[1] * 2  # a double letter: the blank must come between
+            if len(target) + sum(a == b for a, b in itertools.pairwise(target)) <= frames:
+                break
+        rows = torch.softmax(torch.randn(frames, len(alphabet), generator=gen), dim=1)
+        probs = [[round(float(v), 4) for v in row] for row in rows]
+        probs = [[v / sum(row) for v in row] for row in probs]
+        label = f"{frames} frames over '{alphabet}', target '{target}', seed {seed}"
+        cases.append(Case(label, (probs, target), {"alphabet": alphabet}))
+    return cases
+
+
+def by_hand_mistakes() -> dict:
+    def path_p(probs, path, alphabet):
+        return math.prod(probs[t][alphabet.index(c)] for t, c in enumerate(path))
+
+    def best_path(probs, target, alphabet="-ab"):
+        paths = paths_for(target, len(probs), alphabet)
+        return -math.log(max(path_p(probs, q, alphabet) for q in paths))
+
+    def probability(probs, target, alphabet="-ab"):
+        return math.exp(-ctc_by_hand_reference(probs, target, alphabet))
+
+    def shorter_counted(probs, target, alphabet="-ab"):
+        if len(set(target)) == len(target):
+            return None
+        shorter = "".join(c for i, c in enumerate(target) if i == 0 or c != target[i - 1])
+        paths = paths_for(target, len(probs), alphabet) + paths_for(shorter, len(probs), alphabet)
+        return -math.log(sum(path_p(probs, q, alphabet) for q in paths))
+
+    return {
+        "only the most likely path instead of the sum over all paths": best_path,
+        "the probability p(target) instead of -ln p(target)": probability,
+        "paths that collapse to the shorter target (such as 'aa-' for 'aa') counted": (
+            shorter_counted
+        ),
+    }
 
 
 def _labels(gen: torch.Generator, length: int, classes: int, blank: int) -> torch.Tensor:

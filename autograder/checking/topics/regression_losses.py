@@ -151,12 +151,13 @@ KL_REDUCTIONS = ("none", "sum", "mean", "batchmean")
 def kl_cases(seed: int | None = None, *, draws: int = 3) -> list[Case]:
     """``(input, target)`` for KLDivLoss: log-probabilities over dimension 1.
 
-    Shapes (N, C), a batch of one (1, C), (N, C, L) and a single distribution (C,).
-    Probability targets contain exact zeros (0 log 0 counts as 0); with
+    Shapes (N, C), a batch of one (1, C), (N, C, L), a single distribution (C,) and a
+    0-dim pair (one probability and one log-probability: ``batchmean`` is then the sum, as
+    torch has it). Probability targets contain exact zeros (0 log 0 counts as 0); with
     ``log_target=True`` the target is a log-probability. Every reduction, batchmean too.
     """
     gen, seed = generator(seed)
-    shapes = [(2, 3), (1, 5), (4, 3, 2), (6,)]
+    shapes: list[tuple[int, ...]] = [(2, 3), (1, 5), (4, 3, 2), (6,), (), ()]
     for _ in range(draws):
         shapes.append(tuple(int(d) for d in torch.randint(1, 7, (2,), generator=gen)))
     cases = []
@@ -164,12 +165,17 @@ def kl_cases(seed: int | None = None, *, draws: int = 3) -> list[Case]:
         dtype = _dtype(i)
         dim = 0 if len(shape) == 1 else 1
         logits = torch.randn(shape, generator=gen, dtype=torch.float64) * 2
-        input = torch.log_softmax(logits, dim=dim)
         other = torch.randn(shape, generator=gen, dtype=torch.float64) * 2
         log_target = i % 3 == 1
-        if log_target:
+        if not shape:  # one probability: log(sigmoid) keeps it inside (0, 1)
+            input = torch.nn.functional.logsigmoid(logits)
+            target = torch.nn.functional.logsigmoid(other)
+            target = target if log_target else target.exp()
+        elif log_target:
+            input = torch.log_softmax(logits, dim=dim)
             target = torch.log_softmax(other, dim=dim)
         else:
+            input = torch.log_softmax(logits, dim=dim)
             target = torch.softmax(other, dim=dim)
             drop = torch.rand(shape, generator=gen, dtype=torch.float64) < 0.3
             keep = target.argmax(dim=dim, keepdim=True)

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
+import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from types import CodeType, FrameType
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from .. import (
+    Case,
     CheckFailed,
     check_kind,
     compare,
@@ -62,6 +64,93 @@ def course_network(relu: bool = False) -> nn.Sequential:
     )
 
 
+def reference_pool_shapes(height: int, width: int) -> list[tuple[int, int, int]]:
+    """The (C, H, W) after each MaxPool2d of the course network, for one 3 x H x W image,
+    found by running its convolutions and poolings on zeros."""
+    x = torch.zeros(1, 3, height, width)
+    shapes = []
+    with torch.no_grad():
+        for layer in course_network():
+            if isinstance(layer, nn.Flatten):
+                break
+            x = layer(x)
+            if isinstance(layer, nn.MaxPool2d):
+                shapes.append((int(x.shape[1]), int(x.shape[2]), int(x.shape[3])))
+    return shapes
+
+
+def reference_flat_features(height: int, width: int) -> int:
+    c, h, w = reference_pool_shapes(height, width)[-1]
+    return c * h * w
+
+
+def shape_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]:
+    """Image sizes from 8 to 96 pixels, odd sizes among them (where the pooling rounds)."""
+    gen, seed = generator(seed)
+    sizes = [(32, 32)] + [
+        (int(h), int(w)) for h, w in torch.randint(8, 97, (draws, 2), generator=gen)
+    ]
+    if all(h % 2 == 0 and w % 2 == 0 for h, w in sizes):
+        sizes.append((45, 30))
+    return [Case(f"images of {h} x {w} pixels, seed {seed}", (h, w)) for h, w in sizes]
+
+
+def shape_mistakes() -> dict[str, Callable]:
+    def shapes_with(conv, pool):
+        def wrong(height, width):
+            found, c, h, w = [], 3, height, width
+            for channels in (32, 32, 64):
+                h, w = pool(conv(h)), pool(conv(w))
+                c = channels
+                found.append((c, h, w))
+            return found
+
+        return wrong
+
+    def same(n):
+        return n
+
+    def half(n):
+        return n // 2
+
+    def channels_last(height, width):
+        return [(h, w, c) for c, h, w in reference_pool_shapes(height, width)]
+
+    return {
+        "the padding forgotten (each 5 x 5 convolution then takes 4 pixels off)": shapes_with(
+            lambda n: n - 4, half
+        ),
+        "the pooling forgotten (it halves the height and width)": shapes_with(same, same),
+        "rounded up, not down, where a side is odd": shapes_with(same, lambda n: -(-n // 2)),
+        "channels last (H, W, C) instead of (C, H, W)": channels_last,
+    }
+
+
+def flat_mistakes() -> dict[str, Callable]:
+    def from_shapes(table):
+        def wrong(height, width):
+            shapes = table(height, width)
+            c, h, w = shapes[-1]
+            return c * h * w
+
+        return wrong
+
+    def one_pool_too_few(height, width):
+        c, h, w = reference_pool_shapes(height, width)[1]
+        return 64 * h * w
+
+    def no_channels(height, width):
+        _, h, w = reference_pool_shapes(height, width)[-1]
+        return h * w
+
+    shapes = shape_mistakes()
+    return {
+        "the padding forgotten": from_shapes(shapes[next(iter(shapes))]),
+        "one pooling too few": one_pool_too_few,
+        "the channels forgotten: H * W only": no_channels,
+    }
+
+
 def seeded_network(seed: int) -> nn.Sequential:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -75,14 +164,55 @@ def random_batch(gen: torch.Generator, n: int) -> tuple[torch.Tensor, torch.Tens
     return images, labels
 
 
+@contextlib.contextmanager
+def _no_displays() -> Iterator[None]:
+    """Swallow what the student's code displays (a tqdm widget) while a check runs it, so
+    that a tests cell shows nothing but a failure message."""
+    try:
+        from IPython import get_ipython
+        from IPython.utils.capture import capture_output
+    except ImportError:  # not in a kernel
+        yield
+        return
+    if get_ipython() is None:
+        yield
+        return
+    with capture_output(stdout=False, stderr=False, display=True):
+        yield
+
+
 def run_captured(fn: Callable, *args, **kwargs):
-    """``fn(*args, **kwargs)`` with stdout, stderr and warnings captured: (result, stderr)."""
+    """``fn(*args, **kwargs)`` with stdout, stderr, displays and warnings captured:
+    (result, stderr)."""
     err = io.StringIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
-            result = fn(*args, **kwargs)
+            with _no_displays():
+                result = fn(*args, **kwargs)
     return result, err.getvalue()
+
+
+@contextlib.contextmanager
+def progress_bars() -> Iterator[list]:
+    """The tqdm progress bars created inside the block (any flavour: console, notebook
+    widget, ``tqdm.auto``), however they are driven (wrapping the loader, or ``update()``)."""
+    from tqdm import std
+
+    created: list = []
+    original = std.tqdm.__dict__["__new__"]
+    new = original.__func__ if isinstance(original, staticmethod) else original
+
+    def counting_new(cls, *args, **kwargs):
+        instance = new(cls, *args, **kwargs)
+        created.append(instance)
+        return instance
+
+    std.tqdm.__new__ = staticmethod(counting_new)
+    try:
+        yield created
+    finally:
+        std.tqdm.__new__ = original
 
 
 def _call(kind: str, name: str, fn: Callable, *args):
@@ -91,14 +221,19 @@ def _call(kind: str, name: str, fn: Callable, *args):
 
 
 class Probe(nn.Module):
-    """Sits in front of a network and notes, at every forward, the mode and grad state."""
+    """Sits in front of a network and notes, at every forward, the mode and grad state
+    (and, with ``keep_inputs``, the batch itself)."""
 
-    def __init__(self):
+    def __init__(self, keep_inputs: bool = False):
         super().__init__()
         self.calls: list[tuple[bool, bool, int]] = []
+        self.keep_inputs = keep_inputs
+        self.inputs: list[torch.Tensor] = []
 
     def forward(self, x):
         self.calls.append((self.training, torch.is_grad_enabled(), len(x)))
+        if self.keep_inputs and torch.is_grad_enabled():
+            self.inputs.append(x.detach().clone())
         return x
 
 
@@ -197,15 +332,60 @@ STEP_BEFORE_BACKWARD = (
 )
 
 
-class _Watch:
+class RecordingLoss(nn.Module):
+    """``nn.CrossEntropyLoss`` that remembers every loss tensor it returned (and, with
+    ``keep_inputs``, what it was given)."""
+
+    def __init__(self, keep_inputs: bool = False):
+        super().__init__()
+        self.loss = nn.CrossEntropyLoss()
+        self.outputs: list[torch.Tensor] = []
+        self.keep_inputs = keep_inputs
+        self.given: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    def forward(self, input, target):
+        out = self.loss(input, target)
+        self.outputs.append(out)
+        if self.keep_inputs:
+            self.given.append((input.detach().clone(), target.detach().clone()))
+        return out
+
+
+def kept_losses(frame_locals: dict, current: torch.Tensor | None) -> str | None:
+    """The name of a local that holds a loss tensor with its graph other than this batch's
+    loss: a running total ``running = running + loss`` or a list of loss tensors."""
+    for name, value in frame_locals.items():
+        values = value if _isinstance(value, list | tuple) and len(value) < 10_000 else [value]
+        for v in values:
+            if (
+                _isinstance(v, _Tensor)
+                and v.requires_grad
+                and v.grad_fn is not None
+                and v.numel() == 1
+                and v is not current
+            ):
+                return name
+    return None
+
+
+class LoopWatch:
     """Records, batch by batch, what a training loop does and in which order."""
 
-    def __init__(self, model: nn.Sequential, optimizer: torch.optim.Optimizer):
+    def __init__(
+        self,
+        model: nn.Sequential,
+        optimizer: torch.optim.Optimizer,
+        student_code: CodeType | None = None,
+        loss_fn: RecordingLoss | None = None,
+    ):
         self.events: list[str] = []
         self.stale_grad_at_backward = 0  # backward found last batch's gradient still there
         self.zero_grad_at_step = 0  # step found no gradient at all
         self.step_before_backward = 0
         self.pending_backward = False
+        self.student_code = student_code
+        self.loss_fn = loss_fn
+        self.kept_loss: str | None = None  # a local of the loop holding old losses' graphs
         # model[0] is the probe
         self.param: torch.Tensor = model[1].weight  # type: ignore[assignment]
         self.handles = [
@@ -233,6 +413,13 @@ class _Watch:
         grad = self.param.grad
         if grad is None or not bool(grad.abs().sum() > 0):
             self.zero_grad_at_step += 1
+        if self.kept_loss is None and self.student_code is not None:
+            frame: FrameType | None = sys._getframe(1)
+            while frame is not None and frame.f_code is not self.student_code:
+                frame = frame.f_back
+            if frame is not None:  # the student's loop, stopped at this batch's step()
+                outputs = self.loss_fn.outputs if self.loss_fn is not None else []
+                self.kept_loss = kept_losses(frame.f_locals, outputs[-1] if outputs else None)
 
     def close(self):
         for handle in self.handles:
@@ -262,7 +449,8 @@ def check_train_one_epoch(
     """``student(model, loader, loss_fn, optimizer, device)`` against the reference loop.
 
     The loop must train the model (zero_grad, forward, loss, backward, step on every
-    batch), show a tqdm progress bar and return the mean of the batch losses as a float.
+    batch), show a tqdm progress bar, keep no loss tensor across batches, and return the
+    mean of the batch losses as a float.
     The parameters after the epoch must equal the reference run's from the same seed.
     """
     kind = check_kind(public)
@@ -271,21 +459,25 @@ def check_train_one_epoch(
     where = f"(seed {seed}, {n_batches} batches of {batch_size}, SGD lr={lr} momentum=0.9)"
     model, loader, optimizer = _loop_setup(seed, n_batches, batch_size, lr)
     ref_model, ref_loader, ref_optimizer = _loop_setup(seed, n_batches, batch_size, lr)
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = RecordingLoss()
     before = [p.detach().clone() for p in model.parameters()]
     model.eval()  # as evaluate() leaves it: the loop must switch it back to training mode
-    watch = _Watch(model, optimizer)
+    watch = LoopWatch(model, optimizer, getattr(student, "__code__", None), loss_fn)
     try:
-        got, stderr = _call(
-            kind, "train_one_epoch", student, model, loader, loss_fn, optimizer, device
-        )
+        with progress_bars() as bars:
+            got, _ = _call(
+                kind, "train_one_epoch", student, model, loader, loss_fn, optimizer, device
+            )
     except CheckFailed as error:
         if watch.step_before_backward:  # autograd refuses: step() changed what backward needs
             raise CheckFailed(f"{error}\n  The cause: {STEP_BEFORE_BACKWARD}") from None
         raise
     finally:
         watch.close()
-    expected = reference_train_one_epoch(ref_model, ref_loader, loss_fn, ref_optimizer, device)
+    loss_fn.outputs.clear()  # the student's loss tensors, and their graphs, can go now
+    expected = reference_train_one_epoch(
+        ref_model, ref_loader, nn.CrossEntropyLoss(), ref_optimizer, device
+    )
     calls: list = model[0].calls
 
     # What the loop did, in the order it did it: name the first mistake found.
@@ -328,6 +520,14 @@ def check_train_one_epoch(
             "backward() and step(). Reset the gradients before backward(), not after."
         )
 
+    if watch.kept_loss is not None:
+        raise CheckFailed(
+            f"{kind} {where}: the variable {watch.kept_loss!r} holds loss tensors with their "
+            "graph from batch to batch (a running total of `loss`, not of `loss.item()`, or a "
+            "list of loss tensors). Each batch's graph then stays alive until the epoch ends. "
+            "Add up loss.item(), the Python number."
+        )
+
     # The result: identical parameters to the reference run, and the mean loss.
     ref_params = list(ref_model.parameters())
     for (name, p), q, b in zip(model.named_parameters(), ref_params, before, strict=True):
@@ -342,7 +542,7 @@ def check_train_one_epoch(
             )
     value = _as_number(kind, "the returned mean loss", got)
     if abs(value - expected) > 1e-6 * max(1.0, abs(expected)):
-        losses = _batch_losses(seed, n_batches, batch_size, lr, loss_fn)
+        losses = _batch_losses(seed, n_batches, batch_size, lr, nn.CrossEntropyLoss())
         message = (
             f"{kind} {where}: returned {value:.6g}, expected the mean batch loss {expected:.6g}"
         )
@@ -357,10 +557,10 @@ def check_train_one_epoch(
                 message += f"\n  This matches a known mistake: {mistake}."
                 break
         raise CheckFailed(message)
-    if not re.search(rf"\b\d+/{n_batches}\b", stderr):
+    if not any(getattr(bar, "total", None) == n_batches for bar in bars):
         raise CheckFailed(
-            f"{kind} {where}: no progress bar. Wrap the loader in tqdm(...) so that the loop "
-            "shows how far it has got."
+            f"{kind} {where}: no progress bar over the {n_batches} batches. Wrap the loader in "
+            "tqdm(...) so that the loop shows how far it has got."
         )
     refuse_if_tampered(kind)
 

@@ -1,8 +1,10 @@
-"""The case generators and known mistakes of topics 02 and 03.
+"""The case generators and known mistakes of topics 04 and 05.
 
 A known mistake must be a real mistake (it differs from torch on some case it applies to),
 and the case lists must contain the edge cases the topics promise to check.
 """
+
+import math
 
 import pytest
 import torch
@@ -128,3 +130,41 @@ def test_bce_cases_hold_the_promised_edge_cases():
     assert any("pos_weight" in c.kwargs and "weight" in c.kwargs for c in logits)
     assert any(c.args[0].abs().max() > 100 for c in logits)
     assert {c.args[0].dtype for c in logits} == {torch.float32, torch.float64}
+
+
+def test_weighted_mean_by_hand_reference_and_mistakes():
+    example = ([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [0, 1, 1], [1.0, 3.0])
+    by_formula = [-2 + math.log(math.exp(2) + 1), -1 + math.log(1 + math.e), math.log(2)]
+    expected = (by_formula[0] + 3 * by_formula[1] + 3 * by_formula[2]) / 7
+    assert ce_cases.weighted_mean_reference(*example) == pytest.approx(expected, rel=1e-12)
+    cases = ce_cases.weighted_mean_cases(seed=3)
+    for name, wrong in ce_cases.weighted_mean_mistakes().items():
+        differs = [
+            wrong(*c.args) != pytest.approx(ce_cases.weighted_mean_reference(*c.args), rel=1e-6)
+            for c in cases
+        ]
+        assert sum(differs) >= len(cases) // 2, name
+
+
+def test_first_broken_cases_and_mistakes():
+    cases = bce_cases.first_broken_cases(seed=0, draws=12)
+    answers = {bce_cases.first_broken_reference(*c.args, **c.kwargs) for c in cases}
+    assert len(answers) >= 3, "the hidden cases must not share one answer"
+    for name, wrong in bce_cases.first_broken_mistakes().items():
+        differs = [
+            wrong(*c.args, **c.kwargs) != bce_cases.first_broken_reference(*c.args, **c.kwargs)
+            for c in cases
+        ]
+        assert any(differs), name
+
+
+def test_the_bce_notebook_does_not_give_away_the_public_answer():
+    """The first edition's summary said the naive loss was "1 % off around x = 15": the
+    public check's own answer."""
+    from autograder import paths
+
+    answer = bce_cases.first_broken_reference(torch.float32, 0, 0.01)
+    text = (paths.NOTEBOOKS / "05_bce_family.py").read_text(encoding="utf-8")
+    markdown = "\n".join(line for line in text.splitlines() if line.startswith("#"))
+    assert f"x = {answer}$" not in markdown and f"x = {answer} " not in markdown
+    assert "around $x = 15$" not in markdown

@@ -87,3 +87,29 @@ def test_single_mistakes_differ_from_the_truth_where_they_apply():
             if value is not None and not torch.allclose(value, truth, equal_nan=True):
                 differ[name] = True
     assert all(differ.values()), [name for name, d in differ.items() if not d]
+
+
+def test_by_hand_cases_agree_with_enumeration_and_name_real_mistakes():
+    import math
+
+    from autograder.checking.topics import ctc_loss as cc
+
+    cases = cc.by_hand_cases(seed=0, draws=8)
+    assert any(len(set(c.args[1])) < len(c.args[1]) for c in cases), "a double letter"
+    for case in cases:
+        probs, target = case.args
+        alphabet = case.kwargs["alphabet"]
+        paths = cc.paths_for(target, len(probs), alphabet)
+        assert paths, case.label
+        total = sum(
+            math.prod(probs[t][alphabet.index(s)] for t, s in enumerate(path)) for path in paths
+        )
+        assert cc.ctc_by_hand_reference(probs, target, alphabet) == pytest.approx(
+            -math.log(total), rel=1e-9
+        )
+    for name, wrong in cc.by_hand_mistakes().items():
+        values = [
+            (wrong(*c.args, **c.kwargs), cc.ctc_by_hand_reference(*c.args, **c.kwargs))
+            for c in cases
+        ]
+        assert any(w is not None and w != pytest.approx(r, rel=1e-6) for w, r in values), name

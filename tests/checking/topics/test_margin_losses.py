@@ -190,7 +190,7 @@ def test_every_forbidden_name_in_the_notebook_exists_in_torch():
     from autograder import paths
     from autograder.checking.forbid import resolve
 
-    text = (paths.NOTEBOOKS / "05_margin_losses.py").read_text(encoding="utf-8")
+    text = (paths.NOTEBOOKS / "07_margin_losses.py").read_text(encoding="utf-8")
     lists = [
         ast.literal_eval(node.value)
         for node in ast.walk(ast.parse(text))

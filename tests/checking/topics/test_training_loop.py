@@ -296,3 +296,108 @@ def test_course_network_shapes():
     assert net(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
     assert not any(isinstance(m, torch.nn.ReLU) for m in net)
     assert sum(isinstance(m, torch.nn.ReLU) for m in course_network(relu=True)) == 4
+
+
+def tensor_total_item_at_the_end(model, loader, loss_fn, optimizer, device):
+    """The reference notes' habit, made to return the right float: every batch's graph stays
+    alive until the epoch ends, though the number is right."""
+    model.train()
+    running_loss = 0.0
+    for images, labels in tqdm(loader):
+        optimizer.zero_grad()
+        loss = loss_fn(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        running_loss = running_loss + loss
+    return running_loss.item() / len(loader)
+
+
+def list_of_loss_tensors(model, loader, loss_fn, optimizer, device):
+    model.train()
+    losses = []
+    for images, labels in tqdm(loader):
+        optimizer.zero_grad()
+        loss = loss_fn(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss)
+    return sum(loss.item() for loss in losses) / len(losses)
+
+
+def manual_progress_bar(model, loader, loss_fn, optimizer, device):
+    """A progress bar driven by update(), not by wrapping the loader: also a progress bar."""
+    model.train()
+    running = 0.0
+    with tqdm(total=len(loader), leave=False) as bar:
+        for images, labels in loader:
+            optimizer.zero_grad()
+            loss = loss_fn(model(images), labels)
+            loss.backward()
+            optimizer.step()
+            running += loss.item()
+            bar.update()
+    return running / len(loader)
+
+
+def detached_total(model, loader, loss_fn, optimizer, device):
+    """A tensor total of detached losses keeps no graph: right."""
+    model.train()
+    running = torch.zeros(())
+    for images, labels in tqdm(loader):
+        optimizer.zero_grad()
+        loss = loss_fn(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        running += loss.detach()
+    return running.item() / len(loader)
+
+
+@pytest.mark.parametrize("loop", [tensor_total_item_at_the_end, list_of_loss_tensors])
+def test_a_loss_kept_as_a_tensor_across_batches_is_caught_and_named(loop):
+    """The exercise promises to catch a loss kept as a tensor; before the second edition a
+    tensor total with .item() only at the end scored full points."""
+    with pytest.raises(CheckFailed, match="holds loss tensors with their graph"):
+        check_train_one_epoch(loop, seed=0)
+
+
+@pytest.mark.parametrize("loop", [manual_progress_bar, detached_total])
+def test_other_right_loops_pass(loop):
+    check_train_one_epoch(loop, seed=0)
+    check_train_one_epoch(loop, seed=None, n_batches=3, batch_size=5)
+
+
+def test_a_notebook_progress_bar_counts_as_a_progress_bar():
+    """tqdm.auto gives a widget in Jupyter: nothing on stderr, still a progress bar."""
+    from tqdm.auto import tqdm as auto_tqdm
+
+    def auto_loop(model, loader, loss_fn, optimizer, device):
+        model.train()
+        running = 0.0
+        for images, labels in auto_tqdm(loader, leave=False):
+            optimizer.zero_grad()
+            loss = loss_fn(model(images), labels)
+            loss.backward()
+            optimizer.step()
+            running += loss.item()
+        return running / len(loader)
+
+    check_train_one_epoch(auto_loop, seed=0)
+
+
+def test_shape_references_follow_the_formula_and_mistakes_differ():
+    from autograder.checking import compare
+    from autograder.checking.topics import training_loop as t
+
+    assert t.reference_pool_shapes(32, 32) == [(32, 16, 16), (32, 8, 8), (64, 4, 4)]
+    assert t.reference_flat_features(32, 32) == 1024
+    cases = t.shape_cases(seed=1)
+    assert any(h % 2 or w % 2 for h, w in (c.args for c in cases)), "an odd size is drawn"
+    for table, reference in (
+        (t.shape_mistakes(), t.reference_pool_shapes),
+        (t.flat_mistakes(), t.reference_flat_features),
+    ):
+        for name, wrong in table.items():
+            assert any(
+                compare(wrong(*c.args), reference(*c.args), rtol=0, atol=0) is not None
+                for c in cases
+            ), name
