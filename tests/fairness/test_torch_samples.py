@@ -180,14 +180,9 @@ class Known:
     reason: str
 
 
-KNOWN = [
-    Known(
-        "kl_div",
-        lambda a, k: a[0].dim() == 0 and k.get("reduction") == "batchmean",
-        "kl_div's solution indexes input.size(0) for reduction='batchmean', which a 0-dim "
-        "input does not have; torch returns the sum (the content helper is fixing the solution)",
-    ),
-]
+# Disagreements known and being fixed, kept apart from new ones; none today (kl_div's 0-dim
+# batchmean, the last, was fixed in 06). A known one is listed with an xfail test of its own.
+KNOWN: list[Known] = []
 
 
 @dataclass
@@ -337,19 +332,4 @@ def test_the_solution_agrees_with_torch_on_its_samples(cell, databases):
     assert not verdict.disagreements, (
         f"{len(verdict.disagreements)} of {verdict.in_scope} samples disagree:\n"
         + "\n".join(verdict.disagreements[:10])
-    )
-
-
-@pytest.mark.parametrize(
-    "known",
-    [
-        pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=k.reason), id=k.grade_id)
-        for k in KNOWN
-    ],
-)
-def test_a_known_disagreement(known, databases):
-    """Fails while the known disagreement lasts; passes (and must lose its mark) once fixed."""
-    verdicts = [run(c, exercise_of(c), databases) for c in _cells() if c.grade_id == known.grade_id]
-    assert verdicts and not any(v.known for v in verdicts), "\n".join(
-        line for v in verdicts for line in v.known
     )
