@@ -156,8 +156,29 @@ def begin_check(
     return kind, name
 
 
+def not_implemented(kind: str, name: str, error: NotImplementedError, student: Any = None) -> str:
+    """ "not implemented yet", naming the unfinished function when it is not ``name`` itself.
+
+    A student who wrote ``l1_loss`` on top of an unfinished ``reduce`` must read that
+    ``reduce`` is what is missing, not that their ``l1_loss`` is. Only a function of the
+    student's own notebook is named (one their function's globals hold), never torch's.
+    """
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return f"{kind}: {name} is not implemented yet."
+    code = tb.tb_frame.f_code
+    helper = getattr(student, "__globals__", {}).get(code.co_name)
+    if getattr(helper, "__code__", None) is not code or helper is student:
+        return f"{kind}: {name} is not implemented yet."
+    return f"{kind}: {name} calls {code.co_name}, which is not implemented yet."
+
+
 @contextlib.contextmanager
-def student_errors(kind: str, name: str, label: str | None = None) -> Iterator[None]:
+def student_errors(
+    kind: str, name: str, label: str | None = None, student: Any = None
+) -> Iterator[None]:
     """Turn what the student's code raises into a :class:`CheckFailed` that says so.
 
     ``NotImplementedError`` (the release's stub) reads "not implemented yet"; anything else
@@ -167,8 +188,8 @@ def student_errors(kind: str, name: str, label: str | None = None) -> Iterator[N
         yield
     except CheckFailed:
         raise
-    except NotImplementedError:
-        raise CheckFailed(f"{kind}: {name} is not implemented yet.") from None
+    except NotImplementedError as error:
+        raise CheckFailed(not_implemented(kind, name, error, student)) from None
     except Exception as error:
         where = f"{kind} {quoted(label)} failed" if label else kind
         raise CheckFailed(f"{where}: {name} raised {_type(error).__name__}: {error}") from None
@@ -222,8 +243,8 @@ def _unknown_reduction_failure(
         got = _watched_call(kind, name, student, args, kwargs, forbid)
     except CheckFailed:
         raise
-    except NotImplementedError:
-        raise CheckFailed(f"{kind}: {name} is not implemented yet.") from None
+    except NotImplementedError as unfinished:
+        raise CheckFailed(not_implemented(kind, name, unfinished, student)) from None
     except Exception as raised:
         error = raised
     problem = unknown_reduction_problem(got, error)
@@ -305,8 +326,8 @@ def check_function(
             got = _watched_call(kind, name, student, args, kwargs, forbid)
         except CheckFailed:
             raise
-        except NotImplementedError:
-            raise CheckFailed(f"{kind}: {name} is not implemented yet.") from None
+        except NotImplementedError as error:
+            raise CheckFailed(not_implemented(kind, name, error, student)) from None
         except Exception as error:
             failures.append(
                 _Failure(

@@ -260,6 +260,7 @@ def write_generated(root: str | os.PathLike, n_train: int, n_test: int, seed: in
             "train": n_train,
             "test": n_test,
             "seed": seed,
+            "generator": generator_version(),
             "md5": {p.name: _md5(p) for p in sorted(tmp.iterdir())},
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
@@ -316,6 +317,18 @@ def generated_dataset(root: str | os.PathLike, train: bool = True, transform=Non
     return GeneratedCIFAR10(str(root), train=train, transform=transform, download=False)
 
 
+def generator_version() -> str:
+    """A digest of the code that draws the images: a data set drawn by other code is stale.
+
+    A checkout keeps ``data/`` between course updates, so a change to the images (a harder
+    stand-in, say) must reach data sets written before it, without anyone deleting them.
+    """
+    import inspect
+
+    code = inspect.getsource(class_colours) + inspect.getsource(generate_images)
+    return hashlib.sha256(code.encode()).hexdigest()[:16]
+
+
 def generated_root(n_train: int, n_test: int, seed: int = 0) -> Path:
     return DATA_ROOT / f"cifar10-generated-{n_train}-{n_test}-seed{seed}"
 
@@ -326,7 +339,7 @@ def ensure_generated(n_train: int, n_test: int, seed: int = 0) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     with _locked(root / ".lock"):  # notebooks graded side by side share the folder
         manifest = read_manifest(root)
-        wanted = {"train": n_train, "test": n_test, "seed": seed}
+        wanted = {"train": n_train, "test": n_test, "seed": seed, "generator": generator_version()}
         if manifest is None or any(manifest.get(k) != v for k, v in wanted.items()):
             write_generated(root, n_train, n_test, seed)
     return root

@@ -1,5 +1,6 @@
 """The generated data set is CIFAR10's own format, read by torchvision's CIFAR10 class."""
 
+import json
 import pickle
 
 import numpy as np
@@ -189,3 +190,19 @@ def test_load_cifar10_offline_says_it_uses_generated_data(monkeypatch, tmp_path,
 def test_cli_writes_a_data_set(tmp_path, capsys):
     assert cifar_data.main(["--root", str(tmp_path), "--train", "20", "--test", "5"]) == 0
     assert len(cifar_data.generated_dataset(tmp_path, train=True)) == 20
+
+
+def test_a_data_set_drawn_by_older_code_is_drawn_again(monkeypatch, tmp_path):
+    """data/ outlives course updates: a stand-in drawn by other code must not be reused."""
+    monkeypatch.setattr(cifar_data, "DATA_ROOT", tmp_path)
+    root = cifar_data.ensure_generated(20, 10)
+    manifest_path = root / cifar_data.BASE_FOLDER / cifar_data.MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["generator"] == cifar_data.generator_version()
+    old = {**manifest, "generator": "drawn-by-an-older-course"}
+    manifest_path.write_text(json.dumps(old))
+    (root / cifar_data.BASE_FOLDER / cifar_data.TEST_FILE).write_bytes(b"stale")
+    cifar_data.ensure_generated(20, 10)
+    again = json.loads(manifest_path.read_text())
+    assert again["generator"] == cifar_data.generator_version()
+    assert (root / cifar_data.BASE_FOLDER / cifar_data.TEST_FILE).read_bytes() != b"stale"

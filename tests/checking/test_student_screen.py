@@ -57,3 +57,29 @@ def test_labels_holding_quotes_are_quoted_with_the_other_kind():
     assert "'none''" not in message
     with pytest.raises(CheckFailed, match="has no answer yet"):
         check_value("a number", ..., 1.0)
+
+
+def test_an_unfinished_helper_is_named_not_the_function_that_calls_it():
+    from autograder.checking import Case, CheckFailed, check_function
+
+    namespace: dict = {}
+    exec(  # two cells of a notebook: reduce's stub, and l1_loss written on top of it
+        "def reduce(losses, reduction):\n"
+        "    raise NotImplementedError()\n"
+        "def l1_loss(input, target, reduction='mean'):\n"
+        "    return reduce((input - target).abs(), reduction)\n",
+        namespace,
+    )
+    import torch
+    import torch.nn.functional as F
+
+    cases = [Case("one", (torch.ones(2), torch.zeros(2)), {"reduction": "mean"})]
+    with pytest.raises(CheckFailed) as failed:
+        check_function(namespace["l1_loss"], F.l1_loss, cases)
+    assert "l1_loss calls reduce, which is not implemented yet" in str(failed.value)
+
+    def stub(input, target, reduction="mean"):
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailed, match="stub is not implemented yet"):
+        check_function(stub, F.l1_loss, cases)
