@@ -38,7 +38,7 @@ def newton_schulz_cases(seed: int | None) -> list[Case]:
     other step counts, coefficients and an ``eps`` larger than the matrix's norm."""
     gen, seed = generator(seed)
     public = seed is not None
-    shapes = [(3, 5), (5, 3), (4, 4), (1, 6), (6, 1)] if public else []
+    shapes: list[tuple[int, ...]] = [(3, 5), (5, 3), (4, 4), (1, 6), (6, 1)] if public else []
     shapes += [tuple(int(d) for d in torch.randint(1, 8, (2,), generator=gen)) for _ in range(5)]
     cases = []
     for i, shape in enumerate(shapes):
