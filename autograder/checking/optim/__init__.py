@@ -18,6 +18,7 @@ from .cases import (
     make_case,
     optimizer_cases,
     schedule_cases,
+    with_hyper,
 )
 from .mistakes import (
     ADAM_MISTAKES,
@@ -48,6 +49,7 @@ __all__ = [
     "reference_path",
     "schedule_cases",
     "sgd_other_convention",
+    "with_hyper",
 ]
 
 for _module in (cases, mistakes, muon, running):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -555,6 +555,12 @@ def optimizer_cases(name: str, seed: int | None = None, *, extra: int = 0) -> li
             )
         )
     return cases
+
+
+def with_hyper(cases: Iterable[OptimCase], **defaults: Any) -> list[OptimCase]:
+    """The same runs, with ``defaults`` added where a run leaves that option out: to compare
+    with an optimizer whose defaults differ (Adam's ``weight_decay`` is 0, AdamW's 0.01)."""
+    return [replace(case, hyper={**defaults, **case.hyper}) for case in cases]
 
 
 def schedule_cases(seed: int | None = None, *, momentum: float | None = None) -> list[OptimCase]:
