@@ -1051,8 +1051,9 @@ check_optimizer(
 # once. Torch's coefficients $(a, b, c) = (3.4445, -4.7750, 2.0315)$ push small singular
 # values up fast ($a \approx 3.4$) and land all of them somewhere between about 0.7 and
 # 1.2 after five iterations, not exactly on 1: the direction matters, not its polish.
-# Torch works on the wide orientation ($X X^\top$ the smaller Gram matrix): a tall matrix
-# is transposed first and back at the end.
+# Torch works on the wide orientation, so that the Gram matrix $X X^\top$ is the smaller of
+# the two: a tall matrix is transposed first and back at the end. That is for speed only;
+# since $X (X^\top X)^k = (X X^\top)^k X$, the result is the same either way.
 
 # %% [markdown]
 # ## Exercise 11: Newton–Schulz (2 points)
@@ -1060,7 +1061,8 @@ check_optimizer(
 # Implement `newton_schulz(G, steps=5, coefficients=(3.4445, -4.7750, 2.0315), eps=1e-7)`
 # for a 2-D tensor `G`:
 #
-# 1. if `G` has more rows than columns, work on `G.T` (and transpose the result back);
+# 1. if `G` has more rows than columns, work on `G.T` (and transpose the result back), as
+#    torch does for speed;
 # 2. $X = G / \max(\lVert G \rVert_F, \varepsilon)$;
 # 3. `steps` iterations of $X \leftarrow aX + (bA + cA^2)X$ with $A = XX^\top$;
 # 4. return $X$, in the dtype of `G`.

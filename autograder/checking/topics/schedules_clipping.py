@@ -315,18 +315,25 @@ def _lambda_lrs(
     return torch_lrs(lambda o: _lr_scheduler.LambdaLR(o, factor), base, last)
 
 
-def plateau_metrics(gen: torch.Generator, length: int, mode: str) -> list[float]:
-    """A validation curve that improves, stalls on plateaus and jitters (a loss for "min",
-    an accuracy for "max")."""
-    t = torch.arange(length, dtype=_float64)
-    curve = 1.0 / (1.0 + t / uniform(gen, 5.0, 40.0))
-    stalls = torch.rand(length, generator=gen, dtype=_float64) < 0.6
-    curve = torch.cummin(torch.where(stalls, torch.ones_like(curve), curve), 0).values
-    noise = uniform(gen, 0.0, 0.03) * torch.randn(length, generator=gen, dtype=_float64)
-    values = curve * (1 + noise)
-    if mode == "max":
-        values = 1 - values
-    return [float(v) for v in values]
+def plateau_metrics(gen: torch.Generator, length: int, mode: str, slack: float) -> list[float]:
+    """A validation curve that improves for a while, then stalls, again and again.
+
+    A loss for ``"min"``, and its reciprocal, a score that rises, for ``"max"``. On a
+    plateau the values stay above the best so far, except now and then by less than
+    ``slack`` (relative), which only a threshold larger than ``slack`` refuses to count."""
+    values: list[float] = []
+    best = uniform(gen, 0.5, 2.0)
+    while len(values) < length:
+        for _ in range(integer(gen, 1, 8)):  # improving
+            best *= uniform(gen, 0.9, 0.99)
+            values.append(best)
+        for _ in range(integer(gen, 3, 30)):  # stalled
+            near = coin(gen) and coin(gen)
+            values.append(
+                best * (1 - uniform(gen, 0.0, slack) if near else 1 + uniform(gen, 0, 0.05))
+            )
+    values = values[:length]
+    return values if mode == "min" else [1 / v for v in values]
 
 
 def plateau_cases(seed: int | None) -> list[tuple[str, float, list[float], dict]]:
@@ -337,9 +344,11 @@ def plateau_cases(seed: int | None) -> list[tuple[str, float, list[float], dict]
         {},
         {"factor": uniform(gen, 0.2, 0.9), "patience": integer(gen, 0, 6)},
         {"patience": integer(gen, 0, 8), "threshold": log_uniform(gen, 1e-3, 0.05)},
-        {"patience": integer(gen, 0, 8), "threshold_mode": "abs", "threshold": 1e-3},
+        # an absolute threshold, set below to a few percent of the metric's size
+        {"patience": integer(gen, 0, 8), "threshold_mode": "abs", "threshold": 0.0},
         {"patience": integer(gen, 0, 5), "cooldown": integer(gen, 1, 6)},
-        {"patience": integer(gen, 0, 5), "factor": 0.5, "min_lr": 0.0},
+        {"patience": integer(gen, 0, 5), "factor": uniform(gen, 0.1, 0.5), "min_lr": 0.0},
+        {"patience": integer(gen, 0, 5), "factor": 0.5, "eps": 0.0},
         {"mode": "max", "patience": integer(gen, 0, 8), "factor": uniform(gen, 0.2, 0.9)},
         {
             "mode": "max" if coin(gen) else "min",
@@ -352,10 +361,18 @@ def plateau_cases(seed: int | None) -> list[tuple[str, float, list[float], dict]
     ]
     for options in option_sets:
         lr = log_uniform(gen, 1e-3, 1.0)
-        if options.get("min_lr") == 0.0:
-            options["min_lr"] = lr * uniform(gen, 1e-3, 0.05)
-            options["eps"] = lr * uniform(gen, 1e-3, 0.02)  # a large eps: the last cuts skipped
-        metrics = plateau_metrics(gen, integer(gen, 200, 400), options.get("mode", "min"))
+        if "min_lr" in options:  # a floor the cuts reach
+            options["min_lr"] = lr * uniform(gen, 0.01, 0.2)
+        if "eps" in options:  # cuts smaller than eps are skipped: the rate stops falling
+            options["eps"] = lr * uniform(gen, 0.02, 0.1)
+        scale = log_uniform(gen, 0.01, 100.0)  # the metric's size: a loss, a perplexity...
+        if options.get("threshold_mode") == "abs":
+            options["threshold"] = scale * uniform(gen, 0.01, 0.05)
+        threshold = options.get("threshold", 1e-4)
+        relative = threshold if options.get("threshold_mode", "rel") == "rel" else threshold / scale
+        mode = options.get("mode", "min")
+        metrics = plateau_metrics(gen, integer(gen, 200, 400), mode, relative / 2)
+        metrics = [m * scale if mode == "min" else m / scale for m in metrics]
         label = f"lr={lr:.4g}, {describe(options) if options else 'defaults'}, seed {seed}"
         cases.append((label, lr, metrics, options))
     return cases
@@ -544,7 +561,6 @@ CLIP_NORM_FORBID = [
     "torch.nn.utils.clip_grad_norm_",
     "torch.nn.utils.clip_grads_with_norm_",
     "torch.nn.utils.get_total_norm",
-    "torch.nn.utils.clip_grad_norm",
 ]
 CLIP_VALUE_FORBID = ["torch.nn.utils.clip_grad_value_"]
 
