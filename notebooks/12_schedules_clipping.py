@@ -782,6 +782,7 @@ else:
         fig.tight_layout()
         plt.show()
 
+    wide = {"description_width": "initial"}
     lab = widgets.interactive(
         redraw,
         surface=widgets.Dropdown(options=list(SURFACES), description="surface"),
@@ -792,6 +793,7 @@ else:
             max=0,
             step=0.1,
             description="SGD lr",
+            style=wide,
             continuous_update=False,
         ),
         lr_adaptive=widgets.FloatLogSlider(
@@ -801,10 +803,17 @@ else:
             max=0,
             step=0.1,
             description="adaptive lr",
+            style=wide,
             continuous_update=False,
         ),
         beta=widgets.FloatSlider(
-            value=0.9, min=0.0, max=0.99, step=0.01, description="β", continuous_update=False
+            value=0.9,
+            min=0.0,
+            max=0.99,
+            step=0.01,
+            description="β",
+            style=wide,
+            continuous_update=False,
         ),
         weight_decay=widgets.FloatLogSlider(
             value=0.01,
@@ -813,6 +822,7 @@ else:
             max=0,
             step=0.1,
             description="weight decay",
+            style=wide,
             continuous_update=False,
         ),
     )

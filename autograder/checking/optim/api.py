@@ -53,9 +53,12 @@ def leaf(t: torch.Tensor) -> torch.Tensor:
     return _clone(_detach(t)).requires_grad_(True)
 
 
-def call_student(kind: str, fn: Callable, label: str, *args: Any, **kwargs: Any) -> Any:
-    """Call a student's function quietly; what it raises becomes a message."""
-    name = getattr(fn, "__name__", "your function")
+def call_student(
+    kind: str, fn: Callable, label: str, *args: Any, name: str | None = None, **kwargs: Any
+) -> Any:
+    """Call a student's function quietly; what it raises becomes a message that calls the
+    function ``name`` (by default its own name)."""
+    name = str(name or getattr(fn, "__name__", "your function"))
     if not callable(fn):
         raise CheckFailed(f"{kind}: {name} should be a function, got {describe(fn)}")
     with student_errors(kind, name, label):

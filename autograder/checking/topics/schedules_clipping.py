@@ -286,7 +286,8 @@ def check_lambda_lr(
         want = torch_lrs(partial(_warmup_cosine, **options), base, last)
         label = f"base_lr={base:.4g}, {describe(options)}, {last + 1} epochs, seed {seed}"
         lambda_lrs = partial(_lambda_lrs, kind=kind, label=label, options=options, base=base)
-        got = call_student(kind, lambda_lrs, label, student, last)
+        name = getattr(student, "__name__", "your function")
+        got = call_student(kind, lambda_lrs, label, student, last, name=name)
         wrong = {}
         for mistake, fn in (mistakes or {}).items():
             try:
