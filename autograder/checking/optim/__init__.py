@@ -4,11 +4,12 @@
   a learning rate that changes part-way);
 * :mod:`.running`: :func:`check_optimizer`, which runs a step function next to torch;
 * :mod:`.mistakes`: wrong step functions that name common mistakes;
-* :mod:`.muon`: Muon in float64, and its checks that allow for torch's bfloat16.
+* :mod:`.muon`: Muon in float64, and its checks that allow for torch's bfloat16;
+* :mod:`.api`: helpers for checks of exercises that call ``torch.optim`` itself.
 """
 
 from .. import integrity
-from . import cases, mistakes, muon, running
+from . import api, cases, mistakes, muon, running
 from .cases import (
     FORBID,
     HYPER_SETS,
@@ -52,7 +53,7 @@ __all__ = [
     "with_hyper",
 ]
 
-for _module in (cases, mistakes, muon, running):
+for _module in (api, cases, mistakes, muon, running):
     integrity.watch(_module)
 del _module
 integrity.watch(__import__(__name__, fromlist=["*"]))
