@@ -13,6 +13,7 @@
 # * **L-BFGS**, the optimizer that needs a closure.
 
 # %%
+import io
 import math
 
 import matplotlib.pyplot as plt
@@ -776,56 +777,44 @@ except ImportError:
     print("ipywidgets is not installed: the picture above is the lab.")
 else:
 
-    def redraw(surface, lr_sgd, lr_adaptive, beta, weight_decay):
+    def render(surface, lr_sgd, lr_adaptive, beta, weight_decay):
+        """One surface's six panels, as PNG bytes for the lab's picture."""
         fig, axes = plt.subplots(1, 6, figsize=(16, 3))
         draw_surface(axes, surface, lr_sgd, lr_adaptive, beta, weight_decay)
         fig.tight_layout()
-        plt.show()
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=72)
+        plt.close(fig)
+        return png.getvalue()
 
-    wide = {"description_width": "initial"}
-    lab = widgets.interactive(
-        redraw,
-        surface=widgets.Dropdown(options=list(SURFACES), description="surface"),
-        lr_sgd=widgets.FloatLogSlider(
-            value=0.02,
-            base=10,
-            min=-4,
-            max=0,
-            step=0.1,
-            description="SGD lr",
-            style=wide,
-            continuous_update=False,
+    wide = {"description_width": "110px"}
+    controls = {
+        "surface": widgets.Dropdown(options=list(SURFACES), description="surface"),
+        "lr_sgd": widgets.FloatLogSlider(
+            value=0.02, base=10, min=-4, max=0, step=0.1, description="SGD lr", style=wide
         ),
-        lr_adaptive=widgets.FloatLogSlider(
-            value=0.2,
-            base=10,
-            min=-3,
-            max=0,
-            step=0.1,
-            description="adaptive lr",
-            style=wide,
-            continuous_update=False,
+        "lr_adaptive": widgets.FloatLogSlider(
+            value=0.2, base=10, min=-3, max=0, step=0.1, description="adaptive lr", style=wide
         ),
-        beta=widgets.FloatSlider(
-            value=0.9,
-            min=0.0,
-            max=0.99,
-            step=0.01,
-            description="β",
-            style=wide,
-            continuous_update=False,
+        "beta": widgets.FloatSlider(
+            value=0.9, min=0.0, max=0.99, step=0.01, description="β", style=wide
         ),
-        weight_decay=widgets.FloatLogSlider(
-            value=0.01,
-            base=10,
-            min=-4,
-            max=0,
-            step=0.1,
-            description="weight decay",
-            style=wide,
-            continuous_update=False,
+        "weight_decay": widgets.FloatLogSlider(
+            value=0.01, base=10, min=-4, max=0, step=0.1, description="weight decay", style=wide
         ),
-    )
+    }
+    for control in controls.values():
+        control.continuous_update = False  # redraw when a slider is released
+    picture = widgets.Image(format="png")
+
+    def redraw(change=None):
+        picture.value = render(**{name: c.value for name, c in controls.items()})
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    lab = widgets.VBox([*controls.values(), picture])
+    lab.add_class("optimizer-lab")
     bundle = lab._repr_mimebundle_()
     bundle["text/plain"] = "(the lab's sliders: open this notebook in JupyterLab to use them)"
     display(bundle, raw=True)

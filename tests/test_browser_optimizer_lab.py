@@ -97,13 +97,13 @@ def test_the_lab_shows_sliders_that_redraw_it(server):
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
             # The static picture, then the sliders with their own redrawn picture.
-            sliders = page.locator(".widget-interact .widget-slider")
+            sliders = page.locator(".optimizer-lab .widget-slider")
             sliders.first.wait_for()
             assert sliders.count() == 4, "SGD lr, adaptive lr, β and weight decay"
-            plot = page.locator(".widget-interact .jp-OutputArea-output img")
+            plot = page.locator(".optimizer-lab img")
             plot.first.wait_for()
             before = plot.first.get_attribute("src")
-            page.locator(".widget-interact").scroll_into_view_if_needed()
+            page.locator(".optimizer-lab").scroll_into_view_if_needed()
             page.wait_for_timeout(1_000)
             page.screenshot(path=str(SHOTS / "optimizer-lab-sliders.png"), full_page=False)
 
@@ -115,11 +115,12 @@ def test_the_lab_shows_sliders_that_redraw_it(server):
             page.wait_for_function(
                 "([sel, old]) => { const img = document.querySelector(sel);"
                 " return img && img.getAttribute('src') !== old; }",
-                arg=[".widget-interact .jp-OutputArea-output img", before],
+                arg=[".optimizer-lab img", before],
             )
+            plot.first.scroll_into_view_if_needed()
             page.wait_for_timeout(1_000)
             page.screenshot(path=str(SHOTS / "optimizer-lab-moved.png"), full_page=False)
-            text = page.locator(".widget-interact").inner_text()
+            text = page.locator(".optimizer-lab").inner_text()
             assert "SGD lr" in text and "0.063" in text, text  # 10^(-1.7 + 0.5)
         except Exception:
             page.screenshot(path=str(SHOTS / "FAILED-optimizer-lab.png"))
