@@ -5,16 +5,18 @@ A student's optimizer is a *step function* with explicit state::
     sgd_step(param, grad, state, *, lr=1e-3, momentum=0, ...)
 
 Each :class:`OptimCase` is one run of such a function: the hyper-parameters, the starting
-parameters and the gradient of every step (and, optionally, a learning rate per step, as a
-scheduler would set it). :data:`HYPER_SETS` says, per optimizer, which hyper-parameter sets
-exercise every option it has.
+parameters, the gradient of every step and, except for the run at the defaults, a learning
+rate per step that changes part-way, as a scheduler would set it. (A method that agrees
+with torch only while the rate is constant, such as momentum with the rate inside its
+buffer, fails there.) :data:`HYPER_SETS` says, per optimizer, which hyper-parameter sets
+exercise every option it has; :data:`SPECS` how many steps and which shapes it needs.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -39,11 +41,44 @@ FORBID = {
         ("asgd", "ASGD", "asgd"),
         ("rprop", "Rprop", "rprop"),
         ("nadam", "NAdam", "nadam"),
+        ("radam", "RAdam", "radam"),
     ]
 }
-# AdamW is Adam with one option changed, and NAdam's decoupled decay is AdamW's: forbid all.
-for _key in ("adam", "adamw", "nadam"):
-    FORBID[_key] = FORBID["adam"] + FORBID["adamw"] + FORBID["nadam"]
+FORBID["adafactor"] = ["torch.optim.Adafactor", "torch.optim._adafactor.adafactor"]
+FORBID["muon"] = [
+    "torch.optim.Muon",
+    "torch.optim._muon.muon",
+    "torch.optim._muon._zeropower_via_newtonschulz",
+]
+# AdamW is Adam with one option changed, and NAdam's and RAdam's decoupled decay is
+# AdamW's: forbid the whole family to each of them.
+_ADAM_FAMILY = FORBID["adam"] + FORBID["adamw"] + FORBID["nadam"] + FORBID["radam"]
+for _key in ("adam", "adamw", "nadam", "radam"):
+    FORBID[_key] = list(_ADAM_FAMILY)
+# The course's own step functions (references and mistake variants, some of them correct
+# with their default flags) are off limits to every answer too.
+COURSE_STEPS = [
+    f"autograder.checking.optim.{name}"
+    for name in (
+        "mistakes.sgd_variant",
+        "mistakes.sgd_dampened_first_step",
+        "mistakes.sgd_no_nesterov",
+        "mistakes.adam_variant",
+        "mistakes.adam_no_bias_correction",
+        "mistakes.adam_eps_inside_sqrt",
+        "mistakes.adam_decoupled",
+        "mistakes.adamw_as_l2",
+        "mistakes.rmsprop_variant",
+        "mistakes.rmsprop_lr_in_buffer",
+        "mistakes.rmsprop_eps_inside_sqrt",
+        "mistakes.sgd_other_convention",
+        "muon.muon_variant",
+        "muon.muon_float64",
+        "muon.reference_newton_schulz",
+    )
+]
+for _names in FORBID.values():
+    _names += COURSE_STEPS
 
 
 @dataclass(frozen=True)
@@ -69,14 +104,62 @@ class OptimCase:
         return {} if self.lrs is None else {"lr": self.lrs[step]}
 
 
-def _shapes(gen: torch.Generator, public: bool) -> list[tuple[int, ...]]:
+@dataclass(frozen=True)
+class Spec:
+    """What runs an optimizer needs: how many steps, which shapes, where its rate starts."""
+
+    steps: int = 6  # public runs
+    hidden_steps: tuple[int, int] = (5, 9)  # hidden runs: low .. high, both included
+    shapes: str = "any"  # "any" (1-D, 2-D), "matrix" (2-D only), "nd" (1-D to 3-D)
+    lr: tuple[float, float] = (1e-2, 0.3)  # log-uniform range of drawn rates
+
+
+SPECS: dict[str, Spec] = {
+    "radam": Spec(steps=10, hidden_steps=(9, 14)),  # the rectification starts at step 6
+    "adafactor": Spec(shapes="nd", lr=(0.05, 1.5)),  # lr is capped by 1/sqrt(t): cross it
+    "muon": Spec(shapes="matrix", lr=(1e-3, 0.1)),
+}
+
+
+def _shapes(gen: torch.Generator, public: bool, kind: str) -> list[tuple[int, ...]]:
+    if kind == "matrix":
+        if public:
+            return [(3, 5), (6, 4)]  # wide and tall: Newton-Schulz transposes tall ones
+        count = int(torch.randint(1, 4, (), generator=gen))
+        return [
+            tuple(int(d) for d in torch.randint(1, 7, (2,), generator=gen)) for _ in range(count)
+        ]
     if public:
-        return [(3,), (2, 3)]
+        return [(3,), (2, 3)] if kind == "any" else [(3,), (2, 3), (2, 3, 4)]
     shapes = []
+    top = 3 if kind == "nd" else 2
     for _ in range(int(torch.randint(1, 4, (), generator=gen))):
-        ndim = int(torch.randint(1, 3, (), generator=gen))
+        ndim = int(torch.randint(1, top + 1, (), generator=gen))
         shapes.append(tuple(int(d) for d in torch.randint(1, 5, (ndim,), generator=gen)))
     return shapes
+
+
+def lr_schedule(gen: torch.Generator, lr: float, steps: int, public: bool) -> list[float]:
+    """A learning rate per step that changes twice, as a scheduler would: from ``lr`` to
+    another rate (cut or raised, between 0.1 and 3 times), then to a third."""
+    if public:
+        changes = [min(2, steps - 1), min(4, steps - 1)]
+    else:
+        changes = sorted(int(c) for c in torch.randint(1, steps, (2,), generator=gen))
+    rates, rate = [], lr
+    for step in range(steps):
+        if step in changes:
+            rate = rate * log_uniform(gen, 0.1, 3.0)
+        rates.append(rate)
+    return rates
+
+
+def _describe_lrs(lrs: list[float]) -> str:
+    parts = [f"lr {lrs[0]:.4g}"]
+    for step in range(1, len(lrs)):
+        if lrs[step] != lrs[step - 1]:
+            parts.append(f"{lrs[step]:.4g} from step {step + 1}")
+    return ", then ".join(parts)
 
 
 def make_case(
@@ -88,22 +171,26 @@ def make_case(
     public: bool,
     steps: int | None = None,
     lrs: Iterable[float] | None = None,
+    shapes: str = "any",
 ) -> OptimCase:
     """Random parameters and gradients for one run (gradient sizes change from step to step,
     so that running averages rise and fall)."""
-    shapes = _shapes(gen, public)
+    drawn = _shapes(gen, public, shapes)
     if lrs is not None:
         lrs = tuple(float(lr) for lr in lrs)
         steps = len(lrs)
     elif steps is None:
         steps = 6 if public else int(torch.randint(5, 9, (), generator=gen))
-    params = tuple(torch.randn(s, generator=gen, dtype=_float64) for s in shapes)
+    params = tuple(torch.randn(s, generator=gen, dtype=_float64) for s in drawn)
     grads = []
     for _ in range(steps):
         scale = math.exp(0.8 * float(torch.randn((), generator=gen, dtype=_float64)))
-        grads.append(tuple(scale * torch.randn(s, generator=gen, dtype=_float64) for s in shapes))
-    hyper_text = ", ".join(f"{k}={describe(v)}" for k, v in hyper.items()) or "defaults"
-    full = f"{label} ({hyper_text}), {steps} steps, seed {seed}"
+        grads.append(tuple(scale * torch.randn(s, generator=gen, dtype=_float64) for s in drawn))
+    shown = {k: v for k, v in hyper.items() if not (lrs is not None and k == "lr")}
+    hyper_text = ", ".join(f"{k}={describe(v)}" for k, v in shown.items())
+    if lrs is not None:
+        hyper_text = ", ".join(filter(None, [_describe_lrs(list(lrs)), hyper_text]))
+    full = f"{label} ({hyper_text or 'defaults'}), {steps} steps, seed {seed}"
     return OptimCase(full, dict(hyper), params, tuple(grads), lrs, seed)
 
 
@@ -112,6 +199,7 @@ class _Draws:
     """Random hyper-parameters from one generator, in the order the tables below ask."""
 
     gen: torch.Generator
+    lr_range: tuple[float, float] = (1e-2, 0.3)
 
     def u(self, low: float, high: float) -> float:
         return uniform(self.gen, low, high)
@@ -120,10 +208,13 @@ class _Draws:
         return log_uniform(self.gen, low, high)
 
     def lr(self) -> float:
-        return log_uniform(self.gen, 1e-2, 0.3)
+        return log_uniform(self.gen, *self.lr_range)
 
     def coin(self) -> bool:
         return coin(self.gen)
+
+    def int(self, low: int, high: int) -> int:
+        return int(torch.randint(low, high + 1, (), generator=self.gen))
 
     def betas(self) -> tuple[float, float]:
         return (self.u(0.5, 0.95), self.u(0.6, 0.99))
@@ -210,9 +301,9 @@ def _adadelta(d: _Draws) -> list[tuple[str, dict]]:
     return [
         ("defaults", {}),
         ("lr and rho", {"lr": d.u(0.5, 2.0), "rho": d.u(0.5, 0.95)}),
-        ("a large eps", {"eps": d.lu(1e-3, 0.1)}),
-        ("weight decay", {"weight_decay": d.u(0.05, 0.5)}),
-        ("maximize", {"maximize": True}),
+        ("a large eps", {"lr": d.u(0.5, 2.0), "eps": d.lu(1e-3, 0.1)}),
+        ("weight decay", {"lr": d.u(0.5, 2.0), "weight_decay": d.u(0.05, 0.5)}),
+        ("maximize", {"lr": d.u(0.5, 2.0), "maximize": True}),
         (
             "all options",
             {
@@ -255,10 +346,7 @@ def _asgd(d: _Draws) -> list[tuple[str, dict]]:
     return [
         ("defaults", {}),
         ("lambd and alpha", {"lr": d.lr(), "lambd": d.u(0.2, 2.0), "alpha": d.u(0.3, 1.0)}),
-        (
-            "averaging from t0",
-            {"lr": d.lr(), "t0": float(torch.randint(0, 3, (), generator=d.gen))},
-        ),
+        ("averaging from t0", {"lr": d.lr(), "t0": float(d.int(0, 2))}),
         ("weight decay", {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
         ("maximize", {"lr": d.lr(), "maximize": True}),
         (
@@ -323,6 +411,102 @@ def _nadam(d: _Draws) -> list[tuple[str, dict]]:
     ]
 
 
+def _radam(d: _Draws) -> list[tuple[str, dict]]:
+    def rectified_betas() -> tuple[float, float]:  # rho_t passes 5 within the run
+        return (d.u(0.5, 0.95), d.u(0.9, 0.999))
+
+    return [
+        ("defaults", {}),
+        ("lr and betas", {"lr": d.lr(), "betas": rectified_betas()}),
+        # With beta2 < 2/3 the approximated SMA never exceeds 5: plain momentum throughout.
+        (
+            "a small beta2 (never rectified)",
+            {"lr": d.lr(), "betas": (d.u(0.5, 0.9), d.u(0.3, 0.6))},
+        ),
+        ("a large eps", {"lr": d.lr(), "eps": d.lu(0.05, 0.5)}),
+        ("weight decay (L2)", {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
+        (
+            "decoupled weight decay",
+            {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5), "decoupled_weight_decay": True},
+        ),
+        ("maximize", {"lr": d.lr(), "maximize": True}),
+        (
+            "all options",
+            {
+                "lr": d.lr(),
+                "betas": rectified_betas(),
+                "eps": d.lu(1e-3, 0.5),
+                "weight_decay": d.u(0.05, 0.5),
+                "decoupled_weight_decay": d.coin(),
+                "maximize": d.coin(),
+            },
+        ),
+    ]
+
+
+def _adafactor(d: _Draws) -> list[tuple[str, dict]]:
+    return [
+        ("defaults", {}),
+        ("lr above 1/sqrt(t)", {"lr": d.u(0.4, 1.5)}),
+        ("beta2_decay", {"lr": d.lr(), "beta2_decay": d.u(-1.0, -0.3)}),
+        ("a large eps1", {"lr": d.lr(), "eps": (d.u(0.3, 1.0), 1e-3)}),
+        ("a large eps2", {"lr": d.lr(), "eps": (None, d.u(1.5, 3.0))}),
+        ("clipping threshold d", {"lr": d.lr(), "d": d.u(1.0, 1.3)}),
+        ("weight decay", {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
+        ("maximize", {"lr": d.lr(), "maximize": True}),
+        (
+            "all options",
+            {
+                "lr": d.lr(),
+                "beta2_decay": d.u(-1.0, -0.3),
+                "eps": (d.u(0.05, 1.0) if d.coin() else None, d.u(0.5, 2.0)),
+                "d": d.u(1.0, 1.5),
+                "weight_decay": d.u(0.05, 0.5),
+                "maximize": d.coin(),
+            },
+        ),
+    ]
+
+
+def _muon(d: _Draws) -> list[tuple[str, dict]]:
+    # Newton–Schulz coefficients that keep the iteration bounded: torch's default, the one
+    # torch's own tests use, and the classic cubic and quintic Newton–Schulz polynomials.
+    # (Random ones can make the iteration blow up.)
+    stable = [(3.4445, -4.775, 2.0315), (3.4, -4.7, 2.0), (1.5, -0.5, 0.0), (1.875, -1.25, 0.375)]
+
+    def coefficients() -> tuple[float, float, float]:
+        return stable[d.int(1, len(stable) - 1)]
+
+    return [
+        ("defaults", {}),
+        ("lr and weight decay", {"lr": d.lr(), "weight_decay": d.u(0.0, 0.5)}),
+        ("momentum", {"lr": d.lr(), "momentum": d.u(0.5, 0.99)}),
+        ("without Nesterov", {"lr": d.lr(), "momentum": d.u(0.5, 0.99), "nesterov": False}),
+        ("ns_steps", {"lr": d.lr(), "ns_steps": d.int(1, 8)}),
+        ("ns_coefficients", {"lr": d.lr(), "ns_coefficients": coefficients()}),
+        ("a large eps", {"lr": d.lr(), "eps": d.u(20.0, 50.0)}),
+        ("adjust_lr_fn original", {"lr": d.lr(), "adjust_lr_fn": "original"}),
+        ("adjust_lr_fn match_rms_adamw", {"lr": d.lr(), "adjust_lr_fn": "match_rms_adamw"}),
+        (
+            "adjust_lr_fn spectral_unclamped",
+            {"lr": d.lr(), "adjust_lr_fn": "spectral_unclamped"},
+        ),
+        (
+            "all options",
+            {
+                "lr": d.lr(),
+                "weight_decay": d.u(0.0, 0.5),
+                "momentum": d.u(0.5, 0.99),
+                "nesterov": d.coin(),
+                "ns_coefficients": coefficients(),
+                "eps": d.lu(1e-7, 30.0),
+                "ns_steps": d.int(1, 8),
+                "adjust_lr_fn": ["original", "match_rms_adamw", "spectral_unclamped"][d.int(0, 2)],
+            },
+        ),
+    ]
+
+
 HYPER_SETS: dict[str, Callable[[_Draws], list[tuple[str, dict]]]] = {
     "sgd": _sgd,
     "adagrad": _adagrad,
@@ -334,6 +518,9 @@ HYPER_SETS: dict[str, Callable[[_Draws], list[tuple[str, dict]]]] = {
     "asgd": _asgd,
     "rprop": _rprop,
     "nadam": _nadam,
+    "radam": _radam,
+    "adafactor": _adafactor,
+    "muon": _muon,
 }
 
 
@@ -341,13 +528,39 @@ def optimizer_cases(name: str, seed: int | None = None, *, extra: int = 0) -> li
     """Runs for optimizer ``name`` (``"sgd"``, ``"adam"``, ...): its defaults, each option on
     its own, all options together, and ``extra`` more draws of all options.
 
+    Every run but the one at the defaults changes its learning rate twice part-way.
     ``seed=None`` (hidden checks) draws fresh shapes, hyper-parameters and step counts."""
     public = seed is not None
     gen, seed = generator(seed)
-    sets = HYPER_SETS[name](_Draws(gen))
+    spec = SPECS.get(name, Spec())
+    draws = _Draws(gen, spec.lr)
+    sets = HYPER_SETS[name](draws)
     for _ in range(extra):
-        sets.append(HYPER_SETS[name](_Draws(gen))[-1])
-    return [make_case(label, hyper, gen, seed, public=public) for label, hyper in sets]
+        sets.append(HYPER_SETS[name](draws)[-1])
+    cases = []
+    for label, hyper in sets:
+        steps = (
+            spec.steps
+            if public
+            else int(
+                torch.randint(spec.hidden_steps[0], spec.hidden_steps[1] + 1, (), generator=gen)
+            )
+        )
+        lrs = None
+        if "lr" in hyper:
+            lrs = lr_schedule(gen, hyper["lr"], steps, public)
+        cases.append(
+            make_case(
+                label, hyper, gen, seed, public=public, steps=steps, lrs=lrs, shapes=spec.shapes
+            )
+        )
+    return cases
+
+
+def with_hyper(cases: Iterable[OptimCase], **defaults: Any) -> list[OptimCase]:
+    """The same runs, with ``defaults`` added where a run leaves that option out: to compare
+    with an optimizer whose defaults differ (Adam's ``weight_decay`` is 0, AdamW's 0.01)."""
+    return [replace(case, hyper={**defaults, **case.hyper}) for case in cases]
 
 
 def schedule_cases(seed: int | None = None, *, momentum: float | None = None) -> list[OptimCase]:

@@ -89,6 +89,49 @@ adam_decoupled = partial(adam_variant, decoupled=True)
 adamw_as_l2 = partial(adam_variant, weight_decay=1e-2)
 
 
+def rmsprop_variant(
+    param,
+    grad,
+    state,
+    *,
+    lr=1e-2,
+    alpha=0.99,
+    eps=1e-8,
+    weight_decay=0,
+    momentum=0,
+    centered=False,
+    maximize=False,
+    lr_in_buffer=False,
+    eps_inside=False,
+):
+    """RMSprop with one of its details changed."""
+    g = -grad if maximize else grad
+    g = g + weight_decay * param
+    a = state["square_avg"] = (
+        alpha * state.get("square_avg", torch.zeros_like(param)) + (1 - alpha) * g * g
+    )
+    if centered:
+        mean = state["grad_avg"] = (
+            alpha * state.get("grad_avg", torch.zeros_like(param)) + (1 - alpha) * g
+        )
+        a = a - mean * mean
+    denom = (a + eps).sqrt() if eps_inside else a.sqrt() + eps
+    if momentum > 0:
+        step = lr * g / denom if lr_in_buffer else g / denom
+        buf = state["momentum_buffer"] = (
+            momentum * state.get("momentum_buffer", torch.zeros_like(param)) + step
+        )
+        param.sub_(buf if lr_in_buffer else lr * buf)
+    else:
+        param.sub_(lr * g / denom)
+
+
+# RMSprop whose momentum buffer holds steps already scaled by lr (agrees only at constant lr).
+rmsprop_lr_in_buffer = partial(rmsprop_variant, lr_in_buffer=True)
+# RMSprop with eps under the square root.
+rmsprop_eps_inside_sqrt = partial(rmsprop_variant, eps_inside=True)
+
+
 def sgd_other_convention(param, grad, state, *, lr, momentum):
     """The "other frameworks" momentum: v = rho*v + lr*g; p = p - v."""
     v = state.get("velocity", torch.zeros_like(param))
@@ -102,6 +145,13 @@ SGD_MISTAKES = {
         sgd_dampened_first_step
     ),
     "nesterov ignored": sgd_no_nesterov,
+}
+RMSPROP_MISTAKES = {
+    "the learning rate inside the momentum buffer (b = momentum*b + lr*g/d; p -= b): the same "
+    "as torch only while lr stays constant, and the checks change it between steps": (
+        rmsprop_lr_in_buffer
+    ),
+    "eps added under the square root": rmsprop_eps_inside_sqrt,
 }
 ADAM_MISTAKES = {
     "no bias correction": adam_no_bias_correction,

@@ -3,13 +3,17 @@
 :func:`check_optimizer` runs the student's step function for several steps on the runs of
 :mod:`.cases`, next to the real ``torch.optim`` class with the same hyper-parameters (in
 float64), and compares the parameters after *every* step. A failure names the step, the
-parameter and, when the wrong numbers match one, the known mistake.
+parameter and, when the wrong numbers match one, the known mistake. The gradient a step
+function receives belongs to its caller (in ``torch.optim`` it is ``param.grad``, which the
+training loop may still read): a step function that changes it in place fails, even when
+its parameters come out right.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -37,11 +41,13 @@ def _default_float64():
         torch.set_default_dtype(old)
 
 
-def _run_torch(cls: type, case: OptimCase, state_keys: tuple[str, ...]) -> list[list[dict]]:
+def _run_torch(
+    cls: type, case: OptimCase, state_keys: tuple[str, ...], torch_kwargs: Mapping[str, Any]
+) -> list[list[dict]]:
     """After each step, each parameter's value and the requested state entries."""
     with _default_float64():
         params = [_clone(p).requires_grad_(True) for p in case.params]
-        hyper = dict(case.hyper)
+        hyper = dict(case.hyper) | dict(torch_kwargs)
         if case.lrs is not None:
             hyper["lr"] = case.lrs[0]
         optimizer = cls(params, **hyper)
@@ -62,35 +68,60 @@ def _run_torch(cls: type, case: OptimCase, state_keys: tuple[str, ...]) -> list[
     return path
 
 
-def _run_step_fn(
-    step_fn: Callable, case: OptimCase, state_keys: tuple[str, ...], quiet: bool = False
-) -> Iterator[tuple[int, int, torch.Tensor, torch.Tensor, dict]]:
-    """Yield (step, index, param before, param after, state) as a step function runs."""
+@dataclass
+class _Step:
+    """One call of a step function: where it ran, and what it left behind."""
+
+    step: int
+    index: int
+    before: torch.Tensor  # the parameter before the call
+    param: torch.Tensor  # the parameter after it
+    state: dict
+    grad_changed: bool  # whether the call changed its ``grad`` argument in place
+
+
+def _run_step_fn(step_fn: Callable, case: OptimCase, quiet: bool = False) -> Iterator[_Step]:
+    """Yield each call's :class:`_Step` as a step function runs."""
     params = [_clone(p) for p in case.params]
     states: list[dict] = [{} for _ in params]
     call: Callable[..., Any] = call_quietly if quiet else (lambda fn, *a, **k: fn(*a, **k))
     for step, grads in enumerate(case.grads):
         hyper = dict(case.hyper) | case.lr_at(step)
         for index, (p, g, state) in enumerate(zip(params, grads, states, strict=True)):
-            before = _clone(p)
-            call(step_fn, p, _clone(g), state, **hyper)
-            yield step, index, before, p, state
+            before, given = _clone(p), _clone(g)
+            call(step_fn, p, given, state, **hyper)
+            changed = not (given.shape == g.shape and _equal(given, g))
+            yield _Step(step, index, before, p, state, changed)
 
 
-def reference_path(reference: Any, case: OptimCase, state_keys=()) -> list[list[dict]]:
+def reference_path(
+    reference: Any, case: OptimCase, state_keys=(), torch_kwargs: Mapping[str, Any] | None = None
+) -> list[list[dict]]:
     """The path of a torch optimizer class or of a (reference) step function."""
     if isinstance(reference, type) and issubclass(reference, _Optimizer):
-        return _run_torch(reference, case, tuple(state_keys))
+        return _run_torch(reference, case, tuple(state_keys), torch_kwargs or {})
     path: list[list[dict]] = [[] for _ in range(case.steps)]
-    for step, _, _, p, state in _run_step_fn(reference, case, tuple(state_keys)):
-        path[step].append({"param": _clone(p)} | {k: _clone(state[k]) for k in state_keys})
+    for call in _run_step_fn(reference, case):
+        path[call.step].append(
+            {"param": _clone(call.param)} | {k: _clone(call.state[k]) for k in state_keys}
+        )
     return path
 
 
-def _name(reference: Any) -> str:
+def _name(reference: Any, torch_kwargs: Mapping[str, Any] | None = None) -> str:
     if isinstance(reference, type):
-        return f"torch.optim.{reference.__name__}"
+        options = ", ".join(f"{k}={v!r}" for k, v in (torch_kwargs or {}).items())
+        return f"torch.optim.{reference.__name__}" + (f"({options})" if options else "")
     return getattr(reference, "__name__", "the reference")
+
+
+GRAD_CHANGED = (
+    "your function changed its `grad` argument in place (for example `grad.neg_()` for "
+    "maximize, or `grad.add_(...)` for weight decay). The gradient belongs to the caller: "
+    "in torch.optim it is `param.grad`, which the training loop may read again (to log its "
+    "norm, to clip it, or at the next step with gradient accumulation). Work on a new "
+    "tensor instead: `g = -grad`, `g = grad + weight_decay * param`."
+)
 
 
 def check_optimizer(
@@ -103,39 +134,56 @@ def check_optimizer(
     mistakes: Mapping[str, Callable] | None = None,
     state_keys: Iterable[str] = (),
     rtol: float = 1e-8,
-    atol: float = 1e-10,
+    atol: float | Callable[[OptimCase, int], float] = 1e-10,
+    torch_kwargs: Mapping[str, Any] | None = None,
+    note: str = "",
 ) -> None:
     """Run ``step_fn`` and ``reference`` (a ``torch.optim`` class or a step function) side by
     side on every case, comparing every parameter after every step.
 
     ``state_keys`` names state entries that must match torch's too (ASGD's average ``ax``
     never touches the parameter). ``mistakes`` maps a mistake's name to a wrong step
-    function: a failure that matches one is told so by name.
+    function: a failure that matches one is told so by name. ``torch_kwargs`` go to the
+    torch optimizer only (``decoupled_weight_decay=True`` turns Adam into AdamW).
+    ``atol`` may depend on the case and the step (a function ``(case, step) -> atol``),
+    for a reference that is only as precise as its own arithmetic; ``note`` says why, in
+    every failure message.
     """
     kind, name = begin_check(step_fn, public=public, forbid=forbid)
     state_keys = tuple(state_keys)
     count = 0
     for count, case in enumerate(cases, start=1):  # noqa: B007
-        expected = reference_path(reference, case, state_keys)
-        runs = _run_step_fn(step_fn, case, state_keys, quiet=True)
+        expected = reference_path(reference, case, state_keys, torch_kwargs)
+        runs = _run_step_fn(step_fn, case, quiet=True)
         while True:
             with student_errors(kind, name, case.label):
                 try:
-                    step, index, before, got, state = next(runs)
+                    call = next(runs)
                 except StopIteration:
                     break
+            step, index, before, got, state = (
+                call.step,
+                call.index,
+                call.before,
+                call.param,
+                call.state,
+            )
             want = expected[step][index]
             where = (
                 f"{kind} '{case.label}' failed at step {step + 1} of {case.steps}, "
                 f"parameter {index + 1} of {len(case.params)} (shape {tuple(before.shape)})"
             )
-            problem = compare(got, want["param"], rtol=rtol, atol=atol)
+            step_atol = atol(case, step) if callable(atol) else atol
+            problem = compare(got, want["param"], rtol=rtol, atol=step_atol)
             if problem:
                 message = (
                     f"{where}:\n  param {problem}\n"
-                    f"  expected ({_name(reference)}): {describe(want['param'])}\n"
-                    f"  got:      {describe(got)}\n  (tolerance: rtol={rtol:g}, atol={atol:g})"
+                    f"  expected ({_name(reference, torch_kwargs)}): {describe(want['param'])}\n"
+                    f"  got:      {describe(got)}\n"
+                    f"  (tolerance: rtol={rtol:g}, atol={step_atol:g})"
                 )
+                if note:
+                    message += f"\n  {note}"
                 if _tiny_difference(got, want["param"]):
                     message += (
                         "\n  The difference is tiny but real: is a float32 number hiding in your "
@@ -147,14 +195,18 @@ def check_optimizer(
                         "\n  Your function left `param` unchanged: update it in place "
                         "(param.add_(...), param.sub_(...), param -= ...), do not rebind it."
                     )
-                mistake = _matching_mistake(got, case, step, index, mistakes, rtol, atol)
+                if call.grad_changed:  # often the reason the values differ: say it
+                    message += f"\n  Also, {GRAD_CHANGED}"
+                mistake = _matching_mistake(got, case, step, index, mistakes, rtol, step_atol)
                 if mistake:
                     message += f"\n  This matches a known mistake: {mistake}."
                 raise CheckFailed(message)
+            if call.grad_changed:
+                raise CheckFailed(f"{where}: {GRAD_CHANGED}")
             for key in state_keys:
                 if not isinstance(state, dict) or key not in state:
                     raise CheckFailed(f"{where}: keep the state entry {key!r} in `state`.")
-                problem = compare(state[key], want[key], rtol=rtol, atol=atol, dtype=False)
+                problem = compare(state[key], want[key], rtol=rtol, atol=step_atol, dtype=False)
                 if problem:
                     raise CheckFailed(
                         f"{where}:\n  state[{key!r}] {problem}\n"

@@ -1,6 +1,8 @@
 """The optimizer checks: torch itself passes them, and a slip in any option fails them."""
 
 import inspect
+import re
+from dataclasses import replace
 
 import pytest
 import torch
@@ -26,6 +28,8 @@ OPTIMIZERS = {
     "nadam": torch.optim.NAdam,
     "asgd": torch.optim.ASGD,
     "rprop": torch.optim.Rprop,
+    "radam": torch.optim.RAdam,
+    "adafactor": torch.optim.Adafactor,
 }
 STATE_KEYS = {"asgd": ["ax"]}
 
@@ -129,3 +133,145 @@ def test_the_other_momentum_convention_matches_torch_only_at_a_constant_lr():
     for case in changing:
         with pytest.raises(CheckFailed, match="failed at step"):
             check_optimizer(sgd_other_convention, torch.optim.SGD, [case])
+
+
+# -- the learning rate changes between steps, and `grad` belongs to the caller -----------------
+
+
+@pytest.mark.parametrize("name", [*OPTIMIZERS, "muon"])
+def test_every_run_but_the_defaults_changes_its_learning_rate(name):
+    for seed in (0, None):
+        for case in optimizer_cases(name, seed):
+            if case.hyper:
+                assert case.lrs is not None and len(set(case.lrs)) >= 2, case.label
+                assert case.lrs[0] == case.hyper["lr"]
+            else:
+                assert case.lrs is None, "the defaults run keeps torch's default lr"
+
+
+def sgd_grad_in_place(
+    param,
+    grad,
+    state,
+    *,
+    lr=1e-3,
+    momentum=0,
+    dampening=0,
+    weight_decay=0,
+    nesterov=False,
+    maximize=False,
+):
+    """Right numbers, but maximize and weight decay applied to the caller's grad."""
+    if maximize:
+        grad.neg_()
+    if weight_decay != 0:
+        grad.add_(param, alpha=weight_decay)
+    if momentum != 0:
+        if "momentum_buffer" not in state:
+            state["momentum_buffer"] = grad.clone()
+        else:
+            state["momentum_buffer"].mul_(momentum).add_(grad, alpha=1 - dampening)
+        buf = state["momentum_buffer"]
+        grad = grad + momentum * buf if nesterov else buf
+    param.sub_(lr * grad)
+
+
+def test_sgd_that_changes_grad_in_place_fails_and_is_told_why():
+    with pytest.raises(CheckFailed, match="changed its `grad` argument in place"):
+        check_optimizer(sgd_grad_in_place, torch.optim.SGD, optimizer_cases("sgd", seed=86))
+
+
+def test_a_step_function_may_read_grad_freely():
+    def sgd_reading_grad(param, grad, state, **hyper):
+        grad.abs().sum()  # reading is fine
+        torch_backed(torch.optim.SGD)(param, grad, state, **hyper)
+
+    check_optimizer(sgd_reading_grad, torch.optim.SGD, optimizer_cases("sgd", seed=86))
+
+
+def rmsprop_lr_in_buffer(
+    param,
+    grad,
+    state,
+    *,
+    lr=1e-2,
+    alpha=0.99,
+    eps=1e-8,
+    weight_decay=0,
+    momentum=0,
+    centered=False,
+    maximize=False,
+):
+    """RMSprop with the learning rate inside its momentum buffer, written as a student would."""
+    g = -grad if maximize else grad
+    if weight_decay:
+        g = g + weight_decay * param
+    if not state:
+        state["square_avg"] = torch.zeros_like(param)
+        state["grad_avg"] = torch.zeros_like(param)
+        state["buf"] = torch.zeros_like(param)
+    state["square_avg"].mul_(alpha).addcmul_(g, g, value=1 - alpha)
+    if centered:
+        state["grad_avg"].mul_(alpha).add_(g, alpha=1 - alpha)
+        denom = (state["square_avg"] - state["grad_avg"] ** 2).sqrt() + eps
+    else:
+        denom = state["square_avg"].sqrt() + eps
+    if momentum > 0:
+        state["buf"].mul_(momentum).add_(lr * g / denom)
+        param.sub_(state["buf"])
+    else:
+        param.sub_(lr * g / denom)
+
+
+def test_rmsprop_with_the_lr_inside_its_buffer_fails_and_is_named():
+    from autograder.checking.optim import RMSPROP_MISTAKES
+
+    cases = optimizer_cases("rmsprop", seed=92)
+    with pytest.raises(CheckFailed, match="learning rate inside the momentum buffer"):
+        check_optimizer(rmsprop_lr_in_buffer, torch.optim.RMSprop, cases, mistakes=RMSPROP_MISTAKES)
+    # At a constant learning rate the two agree: only the schedule tells them apart.
+    constant = [replace(c, lrs=None) for c in cases]
+    check_optimizer(rmsprop_lr_in_buffer, torch.optim.RMSprop, constant)
+
+
+def test_rmsprop_mistakes_are_named():
+    from autograder.checking.optim import RMSPROP_MISTAKES
+
+    for mistake, wrong in RMSPROP_MISTAKES.items():
+        with pytest.raises(CheckFailed, match="known mistake: " + re.escape(mistake[:30])):
+            check_optimizer(
+                wrong, torch.optim.RMSprop, optimizer_cases("rmsprop", 0), mistakes=RMSPROP_MISTAKES
+            )
+
+
+def test_adam_with_decoupled_weight_decay_is_adamw():
+    cases = [c for c in optimizer_cases("adamw", seed=0) if "weight_decay" in c.hyper]
+    check_optimizer(
+        torch_backed(torch.optim.AdamW),
+        torch.optim.Adam,
+        cases,
+        torch_kwargs={"decoupled_weight_decay": True},
+    )
+    # Adam's own L2 penalty is not it, and the message names the reference it missed.
+    with pytest.raises(CheckFailed, match=re.escape("torch.optim.Adam(decoupled_weight_decay")):
+        check_optimizer(
+            torch_backed(torch.optim.Adam),
+            torch.optim.Adam,
+            cases,
+            torch_kwargs={"decoupled_weight_decay": True},
+        )
+
+
+def test_the_course_steps_are_forbidden_to_every_answer():
+    from autograder.checking.optim import FORBID
+    from autograder.checking.optim.mistakes import adam_decoupled
+
+    def adamw_step(param, grad, state, **hyper):
+        adam_decoupled(param, grad, state, **hyper)
+
+    with pytest.raises(CheckFailed, match="adam_decoupled"):
+        check_optimizer(
+            adamw_step, torch.optim.AdamW, optimizer_cases("adamw", 0), forbid=FORBID["adamw"]
+        )
+    for names in FORBID.values():
+        assert "autograder.checking.optim.mistakes.sgd_variant" in names

@@ -1,0 +1,783 @@
+"""Checks for topic 12: learning-rate schedules, gradient clipping and L-BFGS.
+
+Every schedule is checked against ``torch.optim.lr_scheduler`` itself, run for hundreds
+of steps on a probe optimizer, over its options; clipping against ``torch.nn.utils``;
+L-BFGS's closure and result against Rosenbrock's function and its gradient worked out by
+hand. Public checks use fixed seeds, hidden ones (``seed=None``) fresh options.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import torch
+
+from .. import (
+    CheckFailed,
+    begin_check,
+    check_kind,
+    compare,
+    describe,
+    generator,
+    integrity,
+    refuse_if_tampered,
+)
+from ..draw import coin, integer, log_uniform, uniform
+from ..optim.api import call_student, expect, leaf, require_floats
+
+_float64 = torch.float64
+_clone = torch.Tensor.clone
+_detach = torch.Tensor.detach
+_Tensor = torch.Tensor
+_lr_scheduler = torch.optim.lr_scheduler
+_clip_grad_norm_ = torch.nn.utils.clip_grad_norm_
+_clip_grad_value_ = torch.nn.utils.clip_grad_value_
+
+# ------------------------------------------------------------------ learning-rate schedules
+
+
+def _probe(lr: float, momentum: float = 0.0) -> torch.optim.Optimizer:
+    """An optimizer whose only job is to carry a learning rate for a scheduler."""
+    return torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr, momentum=momentum)
+
+
+def torch_lrs(make: Callable[[torch.optim.Optimizer], Any], lr: float, steps: int) -> list[float]:
+    """The learning rate a scheduler sets before each of ``steps + 1`` optimizer steps
+    (``get_last_lr()`` at epochs 0, 1, ..., ``steps``)."""
+    optimizer = _probe(lr, momentum=0.9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scheduler = make(optimizer)
+        lrs = []
+        for _ in range(steps + 1):
+            lrs.append(float(scheduler.get_last_lr()[0]))
+            optimizer.step()  # no gradient: changes nothing, keeps the order torch expects
+            scheduler.step()
+    return lrs
+
+
+def torch_plateau_lrs(lr: float, metrics: Sequence[float], **options: Any) -> list[float]:
+    """The learning rate after each ``ReduceLROnPlateau.step(metric)``."""
+    optimizer = _probe(lr)
+    scheduler = _lr_scheduler.ReduceLROnPlateau(optimizer, **options)
+    lrs = []
+    for metric in metrics:
+        optimizer.step()
+        scheduler.step(metric)
+        lrs.append(float(optimizer.param_groups[0]["lr"]))
+    return lrs
+
+
+def _warmup_cosine(o, *, warmup_iters, start_factor, T_max, min_factor=0.0):
+    base = o.param_groups[0]["lr"]
+    return _lr_scheduler.SequentialLR(
+        o,
+        [
+            _lr_scheduler.LinearLR(o, start_factor=start_factor, total_iters=warmup_iters),
+            _lr_scheduler.CosineAnnealingLR(o, T_max=T_max, eta_min=min_factor * base),
+        ],
+        milestones=[warmup_iters],
+    )
+
+
+# name -> (the torch scheduler, built from a probe optimizer and the options)
+SCHEDULERS: dict[str, Callable[..., Any]] = {
+    "step_lr": lambda o, **k: _lr_scheduler.StepLR(o, **k),
+    "exponential_lr": lambda o, **k: _lr_scheduler.ExponentialLR(o, **k),
+    "cosine_annealing_lr": lambda o, **k: _lr_scheduler.CosineAnnealingLR(o, **k),
+    "one_cycle_lr": lambda o, **k: _lr_scheduler.OneCycleLR(o, **k),
+    "warm_restarts_lr": lambda o, **k: _lr_scheduler.CosineAnnealingWarmRestarts(o, **k),
+}
+
+
+@dataclass
+class Schedule:
+    """One configuration of a schedule, and torch's learning rate at every epoch."""
+
+    label: str
+    base_lr: float
+    options: dict
+    lrs: list[float] = field(default_factory=list)
+
+
+def _options(name: str, gen: torch.Generator, draw: int) -> tuple[float, dict, int]:
+    """``(base_lr, options, last epoch)``; draw 0 leaves the optional arguments out."""
+    base = log_uniform(gen, 1e-4, 1.0)
+    full = draw > 0
+    if name == "step_lr":
+        options: dict = {"step_size": integer(gen, 1, 60)}
+        if full:
+            options["gamma"] = uniform(gen, 0.1, 0.95)
+        return base, options, 300
+    if name == "exponential_lr":
+        return base, {"gamma": uniform(gen, 0.95, 0.999)}, 300
+    if name == "cosine_annealing_lr":
+        options = {"T_max": integer(gen, 20, 150)}
+        if full:
+            options["eta_min"] = base * uniform(gen, 0.01, 0.5)
+        return base, options, 300
+    if name == "warmup_cosine_factor":
+        options = {
+            "warmup_iters": integer(gen, 2, 50),
+            "start_factor": uniform(gen, 0.01, 0.5),
+            "T_max": integer(gen, 100, 300),
+        }
+        if full:
+            options["min_factor"] = uniform(gen, 0.01, 0.3)
+        return 1.0, options, options["warmup_iters"] + options["T_max"]
+    if name == "one_cycle_lr":
+        total = integer(gen, 100, 400)
+        options = {"max_lr": base, "total_steps": total}
+        if full:
+            options |= {
+                "pct_start": uniform(gen, 0.1, 0.5),
+                "anneal_strategy": "linear" if coin(gen) else "cos",
+                "div_factor": uniform(gen, 5.0, 50.0),
+                "final_div_factor": log_uniform(gen, 10.0, 1e5),
+                "three_phase": draw % 2 == 1,
+            }
+        return base, options, total - 1
+    if name == "warm_restarts_lr":
+        options = {"T_0": integer(gen, 5, 40)}
+        if full:
+            options |= {"T_mult": integer(gen, 1, 3), "eta_min": base * uniform(gen, 0.01, 0.5)}
+        return base, options, 300
+    raise KeyError(name)
+
+
+def schedules(name: str, seed: int | None) -> list[Schedule]:
+    """Configurations of schedule ``name`` (its defaults, then three draws of every option),
+    each with torch's learning rate at every epoch."""
+    gen, seed = generator(seed)
+    found = []
+    for draw in range(4):
+        base, options, last = _options(name, gen, draw)
+        make = SCHEDULERS[name]
+        lrs = torch_lrs(partial(make, **options), base, last)
+        text = ", ".join(f"{k}={describe(v)}" for k, v in options.items())
+        prefix = "" if name == "one_cycle_lr" else f"base_lr={describe(base)}, "
+        found.append(Schedule(f"{prefix}{text}, seed {seed}", base, options, lrs))
+    return found
+
+
+def _step_lr_no_floor(base_lr, epoch, *, step_size, gamma=0.1):
+    return base_lr * gamma ** (epoch / step_size)
+
+
+def _cosine_no_pi(base_lr, epoch, *, T_max, eta_min=0.0):
+    return eta_min + (base_lr - eta_min) * (1 + math.cos(epoch / T_max)) / 2
+
+
+def _cosine_no_floor(base_lr, epoch, *, T_max, eta_min=0.0):
+    return base_lr * (1 + math.cos(math.pi * epoch / T_max)) / 2
+
+
+def _restarts_every_t0(base_lr, epoch, *, T_0, T_mult=1, eta_min=0.0):
+    return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * (epoch % T_0) / T_0)) / 2
+
+
+def _one_cycle_boundary(step, *, pct_start=0.3, total_steps, **options):
+    """OneCycleLR with its first phase ending at pct_start·total_steps, not one step before."""
+    shifted = dict(options, pct_start=pct_start + 1 / total_steps, total_steps=total_steps)
+    return float(torch_lrs(lambda o: _lr_scheduler.OneCycleLR(o, **shifted), 1.0, step)[step])
+
+
+SCHEDULE_MISTAKES: dict[str, dict[str, Callable]] = {
+    "step_lr": {"gamma**(epoch / step_size) without the floor": _step_lr_no_floor},
+    "cosine_annealing_lr": {
+        "cos(e/T) instead of cos(π e/T)": _cosine_no_pi,
+        "eta_min ignored": _cosine_no_floor,
+    },
+    "warm_restarts_lr": {"T_mult ignored (every period T_0 long)": _restarts_every_t0},
+    "one_cycle_lr": {
+        "the first phase ends at pct_start·total_steps (torch ends it one step earlier, at "
+        "pct_start·total_steps − 1)": _one_cycle_boundary,
+    },
+}
+
+
+def check_schedule(
+    student: Callable,
+    name: str,
+    seed: int | None,
+    *,
+    public: bool = True,
+    mistakes: Mapping[str, Callable] | None = None,
+    rtol: float = 1e-9,
+) -> None:
+    """``student`` gives the learning rate at an epoch (for ``one_cycle_lr``, at a step);
+    compared with torch's scheduler at every epoch of every configuration, hundreds of
+    epochs each. ``mistakes`` defaults to the schedule's :data:`SCHEDULE_MISTAKES`."""
+    mistakes = SCHEDULE_MISTAKES.get(name, {}) if mistakes is None else mistakes
+    kind = check_kind(public)
+    refuse_if_tampered(kind)
+    for schedule in schedules(name, seed):
+        atol = 1e-12 * max(abs(v) for v in schedule.lrs)
+        for epoch, want in enumerate(schedule.lrs):
+            label = f"{schedule.label}, epoch {epoch}"
+            args = _args(name, schedule, epoch)
+            got = call_student(kind, student, label, *args, **schedule.options)
+            if type(got) not in (int, float):
+                raise CheckFailed(
+                    f"{kind} '{label}' failed: return a Python float, got {describe(got)}"
+                )
+            if not math.isclose(got, want, rel_tol=rtol, abs_tol=atol):
+                message = (
+                    f"{kind} '{label}' failed: expected {want!r} (torch.optim.lr_scheduler), "
+                    f"got {got!r}"
+                )
+                for mistake, wrong in (mistakes or {}).items():
+                    try:
+                        value = wrong(*args, **schedule.options)
+                    except Exception:
+                        continue
+                    if math.isclose(value, got, rel_tol=rtol, abs_tol=atol):
+                        message += f"\n  This matches a known mistake: {mistake}."
+                        break
+                raise CheckFailed(message)
+    refuse_if_tampered(kind)
+
+
+def _args(name: str, schedule: Schedule, epoch: int) -> tuple:
+    return (epoch,) if name == "one_cycle_lr" else (schedule.base_lr, epoch)
+
+
+def _cosine_from_zero(epoch, *, warmup_iters, start_factor, T_max, min_factor=0.0):
+    if epoch < warmup_iters:
+        return start_factor + (1 - start_factor) * epoch / warmup_iters
+    return min_factor + (1 - min_factor) * (1 + math.cos(math.pi * epoch / T_max)) / 2
+
+
+def _warmup_one_short(epoch, *, warmup_iters, start_factor, T_max, min_factor=0.0):
+    if epoch < warmup_iters:
+        return start_factor + (1 - start_factor) * (epoch + 1) / warmup_iters
+    decay = epoch - warmup_iters
+    return min_factor + (1 - min_factor) * (1 + math.cos(math.pi * decay / T_max)) / 2
+
+
+LAMBDA_MISTAKES = {
+    "the cosine counted from epoch 0, not from the end of the warm-up": _cosine_from_zero,
+    "the warm-up reaching 1 one epoch early ((epoch + 1) / warmup_iters)": _warmup_one_short,
+}
+
+
+def check_lambda_lr(
+    student: Callable,
+    seed: int | None,
+    *,
+    public: bool = True,
+    mistakes: Mapping[str, Callable] | None = None,
+) -> None:
+    """``student(epoch, **options)`` used as ``LambdaLR``'s ``lr_lambda`` must give the
+    learning rates of ``SequentialLR([LinearLR, CosineAnnealingLR])`` at every epoch.
+    ``mistakes`` defaults to :data:`LAMBDA_MISTAKES`."""
+    mistakes = LAMBDA_MISTAKES if mistakes is None else mistakes
+    kind = check_kind(public)
+    refuse_if_tampered(kind)
+    gen, seed = generator(seed)
+    for draw in range(3):
+        _, options, last = _options("warmup_cosine_factor", gen, draw)
+        base = log_uniform(gen, 1e-4, 1.0)
+        want = torch_lrs(partial(_warmup_cosine, **options), base, last)
+        label = f"base_lr={base:.4g}, {describe(options)}, {last + 1} epochs, seed {seed}"
+        lambda_lrs = partial(_lambda_lrs, kind=kind, label=label, options=options, base=base)
+        name = getattr(student, "__name__", "your function")
+        got = call_student(kind, lambda_lrs, label, student, last, name=name)
+        wrong = {}
+        for mistake, fn in (mistakes or {}).items():
+            try:
+                wrong[mistake] = lambda_lrs(fn, last)
+            except Exception:
+                continue
+        what = "the learning rates LambdaLR sets with your factor, epoch by epoch"
+        expect(kind, label, what, got, want, rtol=1e-9, atol=1e-12 * base, mistakes=wrong)
+    refuse_if_tampered(kind)
+
+
+def _lambda_lrs(
+    fn: Callable, last: int, *, kind: str, label: str, options: dict, base: float
+) -> list[float]:
+    """The rates ``LambdaLR`` sets when ``fn(epoch, **options)`` is its factor."""
+
+    def factor(epoch: int) -> float:
+        value = fn(epoch, **options)
+        if type(value) not in (int, float):
+            raise CheckFailed(
+                f"{kind} '{label}' failed: at epoch {epoch}, return a Python float, "
+                f"got {describe(value)}"
+            )
+        return value
+
+    return torch_lrs(lambda o: _lr_scheduler.LambdaLR(o, factor), base, last)
+
+
+def plateau_metrics(gen: torch.Generator, length: int, mode: str, slack: float) -> list[float]:
+    """A validation curve that improves for a while, then stalls, again and again.
+
+    A loss for ``"min"``, and its reciprocal, a score that rises, for ``"max"``. On a
+    plateau the values stay above the best so far, except now and then by less than
+    ``slack`` (relative), which only a threshold larger than ``slack`` refuses to count."""
+    values: list[float] = []
+    best = uniform(gen, 0.5, 2.0)
+    while len(values) < length:
+        for _ in range(integer(gen, 1, 8)):  # improving
+            best *= uniform(gen, 0.9, 0.99)
+            values.append(best)
+        for _ in range(integer(gen, 3, 30)):  # stalled
+            near = coin(gen) and coin(gen)
+            values.append(
+                best * (1 - uniform(gen, 0.0, slack) if near else 1 + uniform(gen, 0, 0.05))
+            )
+    values = values[:length]
+    return values if mode == "min" else [1 / v for v in values]
+
+
+def plateau_cases(seed: int | None) -> list[tuple[str, float, list[float], dict]]:
+    """``(label, lr, metrics, options)``: the defaults, then every option."""
+    gen, seed = generator(seed)
+    cases = []
+    option_sets: list[dict] = [
+        {},
+        {"factor": uniform(gen, 0.2, 0.9), "patience": integer(gen, 0, 6)},
+        {"patience": integer(gen, 0, 8), "threshold": log_uniform(gen, 1e-3, 0.05)},
+        # an absolute threshold, set below to a few percent of the metric's size
+        {"patience": integer(gen, 0, 8), "threshold_mode": "abs", "threshold": 0.0},
+        {"patience": integer(gen, 0, 5), "cooldown": integer(gen, 1, 6)},
+        {"patience": integer(gen, 0, 5), "factor": uniform(gen, 0.1, 0.5), "min_lr": 0.0},
+        {"patience": integer(gen, 0, 5), "factor": 0.5, "eps": 0.0},
+        {"mode": "max", "patience": integer(gen, 0, 8), "factor": uniform(gen, 0.2, 0.9)},
+        {
+            "mode": "max" if coin(gen) else "min",
+            "factor": uniform(gen, 0.2, 0.9),
+            "patience": integer(gen, 0, 8),
+            "threshold": log_uniform(gen, 1e-4, 0.05),
+            "threshold_mode": "abs" if coin(gen) else "rel",
+            "cooldown": integer(gen, 0, 5),
+        },
+    ]
+    for options in option_sets:
+        lr = log_uniform(gen, 1e-3, 1.0)
+        if "min_lr" in options:  # a floor the cuts reach
+            options["min_lr"] = lr * uniform(gen, 0.01, 0.2)
+        if "eps" in options:  # cuts smaller than eps are skipped: the rate stops falling
+            options["eps"] = lr * uniform(gen, 0.02, 0.1)
+        scale = log_uniform(gen, 0.01, 100.0)  # the metric's size: a loss, a perplexity...
+        if options.get("threshold_mode") == "abs":
+            options["threshold"] = scale * uniform(gen, 0.01, 0.05)
+        threshold = options.get("threshold", 1e-4)
+        relative = threshold if options.get("threshold_mode", "rel") == "rel" else threshold / scale
+        mode = options.get("mode", "min")
+        metrics = plateau_metrics(gen, integer(gen, 200, 400), mode, relative / 2)
+        metrics = [m * scale if mode == "min" else m / scale for m in metrics]
+        label = f"lr={lr:.4g}, {describe(options) if options else 'defaults'}, seed {seed}"
+        cases.append((label, lr, metrics, options))
+    return cases
+
+
+def plateau_variant(
+    lr: float,
+    metrics: Sequence[float],
+    *,
+    mode: str = "min",
+    factor: float = 0.1,
+    patience: int = 10,
+    threshold: float = 1e-4,
+    threshold_mode: str = "rel",
+    cooldown: int = 0,
+    min_lr: float = 0.0,
+    eps: float = 1e-8,
+    at_patience: bool = False,
+    ignore_threshold: bool = False,
+    ignore_cooldown: bool = False,
+) -> list[float]:
+    """ReduceLROnPlateau written out, with one of its details changed by a flag."""
+    best = math.inf if mode == "min" else -math.inf
+    bad = cool = 0
+    lrs = []
+    for metric in metrics:
+        margin = 0.0 if ignore_threshold else threshold
+        if mode == "min":
+            limit = best * (1 - margin) if threshold_mode == "rel" else best - margin
+            better = metric < limit
+        else:
+            limit = best * (1 + margin) if threshold_mode == "rel" else best + margin
+            better = metric > limit
+        best, bad = (metric, 0) if better else (best, bad + 1)
+        if cool > 0 and not ignore_cooldown:
+            cool -= 1
+            bad = 0
+        if bad > patience or (at_patience and bad == patience):
+            new = max(lr * factor, min_lr)
+            if lr - new > eps:
+                lr = new
+            cool, bad = cooldown, 0
+        lrs.append(lr)
+    return lrs
+
+
+PLATEAU_MISTAKES = {
+    "the rate cut after `patience` bad epochs (torch waits for more than patience)": partial(
+        plateau_variant, at_patience=True
+    ),
+    "threshold ignored (any improvement counts)": partial(plateau_variant, ignore_threshold=True),
+    "cooldown ignored": partial(plateau_variant, ignore_cooldown=True),
+}
+
+
+def check_plateau(
+    student: Callable,
+    seed: int | None,
+    *,
+    public: bool = True,
+    mistakes: Mapping[str, Callable] | None = None,
+) -> None:
+    """``student(lr, metrics, **options)`` returns the learning rate after each epoch's
+    ``ReduceLROnPlateau.step(metric)``, as a list of floats. ``mistakes`` defaults to
+    :data:`PLATEAU_MISTAKES`."""
+    mistakes = PLATEAU_MISTAKES if mistakes is None else mistakes
+    kind = check_kind(public)
+    refuse_if_tampered(kind)
+    for label, lr, metrics, options in plateau_cases(seed):
+        label = f"{label}, {len(metrics)} epochs"
+        want = torch_plateau_lrs(lr, metrics, **options)
+        got = call_student(kind, student, label, lr, list(metrics), **options)
+        got = require_floats(kind, label, "the list of learning rates you return", got)
+        if len(got) != len(want):
+            raise CheckFailed(
+                f"{kind} '{label}' failed: return one learning rate per metric, "
+                f"{len(want)} of them, got {len(got)}"
+            )
+        for epoch, (g, w) in enumerate(zip(got, want, strict=True)):
+            if not math.isclose(g, w, rel_tol=1e-12, abs_tol=0.0):
+                message = (
+                    f"{kind} '{label}' failed: first difference at epoch {epoch} (metric "
+                    f"{metrics[epoch]:.6g}): expected lr {w!r} (ReduceLROnPlateau), got {g!r}"
+                )
+                for mistake, wrong in (mistakes or {}).items():
+                    if (
+                        compare(got, wrong(lr, list(metrics), **options), rtol=1e-12, atol=0.0)
+                        is None
+                    ):
+                        message += f"\n  This matches a known mistake: {mistake}."
+                        break
+                raise CheckFailed(message)
+    refuse_if_tampered(kind)
+
+
+# ------------------------------------------------------------------------ gradient clipping
+
+
+def _random_grads(gen: torch.Generator) -> list[torch.Tensor]:
+    return [
+        log_uniform(gen, 0.01, 100.0) * torch.randn(*_shape(gen), generator=gen, dtype=_float64)
+        for _ in range(integer(gen, 1, 4))
+    ]
+
+
+def total_norm(grads: Sequence[torch.Tensor], norm_type: float = 2.0) -> float:
+    """The norm of all the tensors together, as if concatenated into one vector."""
+    norms = torch.stack([torch.linalg.vector_norm(g, norm_type) for g in grads])
+    return float(torch.linalg.vector_norm(norms, norm_type))
+
+
+def clip_cases(seed: int | None) -> list[tuple[str, list[torch.Tensor], dict]]:
+    """``(label, grads, options)``: several tensors, with a ``max_norm`` that clips and one
+    that does not, and the norms 2, 1, 3 and infinity."""
+    gen, seed = generator(seed)
+    cases = []
+    for i, norm_type in enumerate([2.0, 2.0, 1.0, math.inf, 3.0, 2.0]):
+        grads = _random_grads(gen)
+        total = total_norm(grads, norm_type)
+        clips = i != 1
+        max_norm = total * (uniform(gen, 0.05, 0.9) if clips else uniform(gen, 1.1, 3.0))
+        options = {"max_norm": max_norm} | ({} if i < 2 else {"norm_type": norm_type})
+        shapes = [tuple(g.shape) for g in grads]
+        label = f"shapes {shapes}, {describe(options)} (total norm {total:.4g}), seed {seed}"
+        cases.append((label, grads, options))
+    return cases
+
+
+def clip_value_cases(seed: int | None) -> list[tuple[str, list[torch.Tensor], float]]:
+    """``(label, grads, clip_value)``, with a clip value that clips some entries."""
+    gen, seed = generator(seed)
+    cases = []
+    for _ in range(4):
+        grads = _random_grads(gen)
+        middle = float(torch.cat([g.flatten() for g in grads]).abs().median())
+        clip_value = middle * uniform(gen, 0.5, 1.5)
+        shapes = [tuple(g.shape) for g in grads]
+        label = f"shapes {shapes}, clip_value={clip_value:.4g}, seed {seed}"
+        cases.append((label, grads, clip_value))
+    return cases
+
+
+def _shape(gen: torch.Generator) -> tuple[int, ...]:
+    return tuple(integer(gen, 1, 5) for _ in range(integer(gen, 1, 3)))
+
+
+def torch_clip_norm(grads: Sequence[torch.Tensor], max_norm: float, norm_type: float = 2.0):
+    """What ``torch.nn.utils.clip_grad_norm_`` leaves in the ``.grad``s, and returns."""
+    params = [torch.zeros_like(g, requires_grad=True) for g in grads]
+    for p, g in zip(params, grads, strict=True):
+        p.grad = _clone(g)
+    total = _clip_grad_norm_(params, max_norm, norm_type=norm_type)
+    return [p.grad for p in params], float(total)
+
+
+def clip_norm_variant(
+    grads: Sequence[torch.Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    *,
+    per_tensor: bool = False,
+    summed: bool = False,
+    no_epsilon: bool = False,
+) -> float:
+    """Clipping by the total norm, with one of its details changed by a flag."""
+    norms = [float(torch.linalg.vector_norm(g, norm_type)) for g in grads]
+    total = sum(norms) if summed else total_norm(grads, norm_type)
+    for g, own in zip(grads, norms, strict=True):
+        scale = own if per_tensor else total
+        g.mul_(min(1.0, max_norm / (scale + (0.0 if no_epsilon else 1e-6))))
+    return total
+
+
+CLIP_NORM_MISTAKES = {
+    "each tensor clipped by its own norm, not by the norm of all of them together": partial(
+        clip_norm_variant, per_tensor=True
+    ),
+    "the total norm taken as the sum of the tensors' norms": partial(
+        clip_norm_variant, summed=True
+    ),
+    "max_norm / total without torch's + 1e-6": partial(clip_norm_variant, no_epsilon=True),
+}
+
+
+CLIP_NORM_FORBID = [
+    "torch.nn.utils.clip_grad_norm_",
+    "torch.nn.utils.clip_grads_with_norm_",
+    "torch.nn.utils.get_total_norm",
+]
+CLIP_VALUE_FORBID = ["torch.nn.utils.clip_grad_value_"]
+
+
+def check_clip_norm(
+    student: Callable,
+    seed: int | None,
+    *,
+    public: bool = True,
+    mistakes: Mapping[str, Callable] | None = None,
+) -> None:
+    """``student(grads, max_norm, norm_type=2.0)`` scales the tensors of ``grads`` in place
+    and returns their total norm (a float or a 0-dim tensor). ``mistakes`` defaults to
+    :data:`CLIP_NORM_MISTAKES`."""
+    mistakes = CLIP_NORM_MISTAKES if mistakes is None else mistakes
+    kind, _ = begin_check(student, public=public, forbid=CLIP_NORM_FORBID)
+    for label, grads, options in clip_cases(seed):
+        want_grads, want_total = torch_clip_norm(grads, **options)
+        given = [_clone(g) for g in grads]
+        total = call_student(kind, student, label, given, **options)
+        if isinstance(total, _Tensor) and total.requires_grad:
+            total = _detach(total)
+        wrong: dict[str, Any] = {}
+        for mistake, fn in (mistakes or {}).items():
+            copies = [_clone(g) for g in grads]
+            try:
+                fn(copies, **options)
+            except Exception:
+                continue
+            wrong[mistake] = copies
+        what = "the gradients after clipping (changed in place)"
+        expect(kind, label, what, given, want_grads, mistakes=wrong)
+        if total is None:
+            raise CheckFailed(f"{kind} '{label}' failed: return the total norm (you returned None)")
+        expect(kind, label, "the total norm you return", total, want_total, rtol=1e-10)
+    refuse_if_tampered(kind)
+
+
+def check_clip_value(student: Callable, seed: int | None, *, public: bool = True) -> None:
+    """``student(grads, clip_value)`` clamps the tensors of ``grads`` in place."""
+    kind, _ = begin_check(student, public=public, forbid=CLIP_VALUE_FORBID)
+    for label, grads, clip_value in clip_value_cases(seed):
+        params = [torch.zeros_like(g, requires_grad=True) for g in grads]
+        for p, g in zip(params, grads, strict=True):
+            p.grad = _clone(g)
+        _clip_grad_value_(params, clip_value)
+        given = [_clone(g) for g in grads]
+        call_student(kind, student, label, given, clip_value)
+        expect(
+            kind,
+            label,
+            "the gradients after clipping (changed in place)",
+            given,
+            [p.grad for p in params],
+            mistakes={"clamped to [0, clip_value]": [g.clamp(0, clip_value) for g in grads]},
+        )
+    refuse_if_tampered(kind)
+
+
+# ------------------------------------------------------------ where clipping saves a run
+
+
+def cliff_loss(w: torch.Tensor) -> torch.Tensor:
+    """A recurrent weight applied 30 times, fitted to reach 0.5: ``(w³⁰ - 0.5)²``. Flat for
+    ``|w| < 0.9``, a cliff above 1 (its gradient, 60·w²⁹·(w³⁰ − 0.5), explodes)."""
+    return ((w**30).sum() - 0.5) ** 2
+
+
+def clipped_reference(w0, loss_fn, *, lr, steps, max_norm, clip=True):
+    """SGD with the gradient's norm clipped, from the gradient and the rule written out."""
+    w = _clone(_detach(w0))
+    losses = []
+    for _ in range(steps):
+        x = _clone(w).requires_grad_(True)
+        loss = loss_fn(x)
+        (grad,) = torch.autograd.grad(loss, x)
+        losses.append(float(_detach(loss)))
+        norm = float(torch.linalg.vector_norm(grad))
+        if clip:
+            grad = grad * min(1.0, max_norm / (norm + 1e-6))
+        w = w - lr * grad
+    return losses, w
+
+
+def clipped_cases(seed: int | None) -> list[tuple[str, torch.Tensor, Callable, dict]]:
+    """Runs on the cliff and on a steep least-squares problem, where clipping acts on some
+    steps and not on others."""
+    gen, seed = generator(seed)
+    cases = []
+    for i in range(3):
+        if i == 0:
+            w0 = torch.tensor([uniform(gen, 1.0, 1.08)], dtype=_float64)
+            options = {
+                "lr": 1e-3,
+                "steps": integer(gen, 20, 60),
+                "max_norm": uniform(gen, 0.5, 3.0),
+            }
+            loss_fn: Callable = cliff_loss
+            name = "the cliff (w^30 - 0.5)^2"
+        else:
+            n, d = integer(gen, 4, 10), integer(gen, 2, 4)
+            x = log_uniform(gen, 1.0, 10.0) * torch.randn(n, d, generator=gen, dtype=_float64)
+            y = torch.randn(n, generator=gen, dtype=_float64)
+
+            def loss_fn(w, x=x, y=y):
+                return ((x @ w - y) ** 2).mean()
+
+            w0 = torch.randn(d, generator=gen, dtype=_float64)
+            grad_norm = float(torch.linalg.vector_norm(2 / n * x.T @ (x @ w0 - y)))
+            options = {
+                "lr": uniform(gen, 0.2, 0.9) / float(torch.linalg.matrix_norm(x, 2) ** 2 * 2 / n),
+                "steps": integer(gen, 5, 20),
+                "max_norm": grad_norm * uniform(gen, 0.05, 0.5),
+            }
+            name = f"least squares, x of shape {(n, d)}"
+        label = f"{name}, w0={describe(w0)}, {describe(options)}, seed {seed}"
+        cases.append((label, w0, loss_fn, options))
+    return cases
+
+
+def check_clipped_training(student: Callable, seed: int | None, *, public: bool = True) -> None:
+    """``student(w, loss_fn, *, lr, steps, max_norm)`` trains ``w`` with SGD, clipping the
+    gradient's norm between ``backward()`` and ``step()``; returns the losses as floats."""
+    kind = check_kind(public)
+    refuse_if_tampered(kind)
+    for label, w0, loss_fn, options in clipped_cases(seed):
+        losses, w_want = clipped_reference(w0, loss_fn, **options)
+        plain, w_plain = clipped_reference(w0, loss_fn, clip=False, **options)
+        w = leaf(w0)
+        got = call_student(kind, student, label, w, loss_fn, **options)
+        got = require_floats(kind, label, "the list of losses you return", got)
+        not_clipped = "the gradient was not clipped (clip between backward() and step())"
+        expect(kind, label, "the losses", got, losses, mistakes={not_clipped: plain})
+        expect(kind, label, "w after training", _detach(w), w_want, mistakes={not_clipped: w_plain})
+    refuse_if_tampered(kind)
+
+
+# ------------------------------------------------------------------ L-BFGS and its closure
+
+
+def rosenbrock_value(xy: torch.Tensor) -> torch.Tensor:
+    """Rosenbrock's function (a=1, b=100), with its minimum 0 at (1, 1)."""
+    x, y = xy[0], xy[1]
+    return (1 - x) ** 2 + 100 * (y - x**2) ** 2
+
+
+def rosenbrock_gradient(xy: torch.Tensor) -> torch.Tensor:
+    """Its gradient, worked out by hand."""
+    x, y = xy[0], xy[1]
+    return torch.stack([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
+
+
+def check_closure(make_closure: Callable, seed: int | None, *, public: bool = True) -> None:
+    """``make_closure(optimizer, xy)`` returns a closure that clears the gradient, computes
+    Rosenbrock's function at ``xy``, backpropagates and returns the loss."""
+    kind = check_kind(public)
+    refuse_if_tampered(kind)
+    gen, seed = generator(seed)
+    for _ in range(3):
+        point = 2 * torch.randn(2, generator=gen, dtype=_float64)
+        label = f"xy = {describe(point)}, seed {seed}"
+        xy = leaf(point)
+        optimizer = torch.optim.LBFGS([xy])
+        closure = call_student(kind, make_closure, label, optimizer, xy)
+        if not callable(closure):
+            raise CheckFailed(f"{kind} '{label}' failed: return the closure (a function)")
+        xy.grad = torch.full_like(xy, 123.0)  # left over from an earlier step
+        true_grad = rosenbrock_gradient(point)
+        for call, stale in (("first", 123.0 + true_grad), ("second", 123.0 + 2 * true_grad)):
+            loss = call_student(kind, closure, label)
+            what = f"the {call} call of your closure"
+            expect(kind, label, f"{what}: the loss it returns", loss, rosenbrock_value(point))
+            grad = xy.grad
+            if grad is None:
+                raise CheckFailed(f"{kind} '{label}' failed: {what} left xy.grad empty")
+            forgot = {"the old gradient was not cleared first (zero_grad)": stale}
+            expect(kind, label, f"{what}: xy.grad", _detach(grad), true_grad, mistakes=forgot)
+    refuse_if_tampered(kind)
+
+
+def lbfgs_starts(seed: int | None) -> list[tuple[float, float]]:
+    """Starting points in [-2, 2]²; public checks add two fixed ones."""
+    gen, seed = generator(seed)
+    starts = [(-1.5, 2.0), (0.5, -1.0)] if seed is not None else []
+    starts += [(uniform(gen, -2.0, 2.0), uniform(gen, -2.0, 2.0)) for _ in range(2)]
+    return starts
+
+
+def check_minimum(student: Callable, seed: int | None, *, public: bool = True) -> None:
+    """``student(start)`` returns the point L-BFGS finds: a detached float64 tensor of shape
+    (2,), within 1e-6 of (1, 1)."""
+    kind = check_kind(public)
+    refuse_if_tampered(kind)
+    for start in lbfgs_starts(seed):
+        label = f"start {describe(start)}"
+        got = call_student(kind, student, label, start)
+        if not isinstance(got, _Tensor):
+            raise CheckFailed(f"{kind} '{label}' failed: return a tensor, got {describe(got)}")
+        if got.requires_grad:
+            raise CheckFailed(
+                f"{kind} '{label}' failed: the tensor you return still requires grad (it is "
+                "the optimizer's leaf, or made from it): return xy.detach(), a tensor "
+                "outside the graph"
+            )
+        expect(
+            kind,
+            label,
+            "the minimum found (within 1e-6 of (1, 1), in float64)",
+            got,
+            torch.ones(2, dtype=_float64),
+            rtol=0.0,
+            atol=1e-6,
+        )
+        if got.dtype != _float64:
+            raise CheckFailed(f"{kind} '{label}' failed: return float64, got {got.dtype}")
+    refuse_if_tampered(kind)
+
+
+integrity.watch(__import__(__name__, fromlist=["*"]))
