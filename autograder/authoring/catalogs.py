@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -52,6 +53,9 @@ LIBRARIES = (CHECKING, GRADING)
 PROJECT = "torch-losses-course"
 RUNTIME_PREFIX = "autograder/"
 BRACE_FORMAT = "python-brace-format"
+TEMPLATES, TEMPLATES_ID = "case templates", "*"
+"""Where the compiled catalog keeps every label template and its translation, as one JSON
+list: gettext looks strings up but cannot list them (:func:`.i18n.case_label` reads it)."""
 WIDTH = 76
 LANGUAGE_NAMES = {"zh": "Chinese (Simplified)"}
 _SOURCES = {
@@ -485,6 +489,13 @@ def runtime_catalogs(language: str, translations: Path = paths.TRANSLATIONS) -> 
                     continue
                 if merged.get(message.id, message.context) is None:
                     merged.add(message.id, message.string, context=message.context)
+        if domain == CHECKING:
+            templates = [
+                [str(m.id), str(m.string)]
+                for m in merged
+                if m.id and m.context == segments.CASE and segments.fields(str(m.id))
+            ]
+            merged.add(TEMPLATES_ID, json.dumps(templates, ensure_ascii=False), context=TEMPLATES)
         out[domain] = merged
     return out
 

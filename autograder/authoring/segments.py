@@ -18,8 +18,11 @@ is what two editions of a code cell must share.
 Strings that the checks show at run time are found in code by :func:`runtime_strings`:
 the names of known mistakes (keys of a dict passed as ``mistakes=``, assigned to a name
 containing ``mistake`` or returned by a function whose name contains it) and the labels
-of cases (a plain string as the first argument of ``Case`` or ``check_value``), plus any
-string marked with ``N_("...")`` or ``tr("...")``.
+of cases (the first argument of ``Case`` or ``check_value``, a value assigned to a name
+containing ``label`` or returned by a function whose name contains it), plus any string
+marked with ``N_("...")``, ``tr("...")`` or ``translated("...", language)``. A label built
+with an f-string becomes a template, ``shape {shape}, seed {seed}``: the checks translate
+every label it matches, with the values put back where the translation has their fields.
 """
 
 from __future__ import annotations
@@ -281,7 +284,7 @@ def invariants(unit_kind: str, text: str) -> dict[str, list[str]]:
         "inline code": sorted(code_spans(text)),
         "numbers": numbers(text),
         "URLs": sorted(_URL.findall(text)),
-        "placeholders": placeholders(text) if unit_kind in (MISTAKE, CASE, "message") else [],
+        "placeholders": fields(text) if unit_kind in (MISTAKE, CASE, "message") else [],
     }
     if unit_kind == "markdown":
         found["markdown structure"] = structure(text)
@@ -326,7 +329,41 @@ class RuntimeString:
     """1-based line in the code it was found in."""
 
 
-_MARKERS = {"N_", "tr"}
+_MARKERS = {"N_", "tr", "translated"}
+
+
+def fields(text: str) -> list[str]:
+    """The ``{...}`` fields of a label template or a message, as written (``{r!r}``)."""
+    return sorted(re.findall(r"(?<!\{)\{[^{}]+\}(?!\})", text))
+
+
+def fstring_template(node: ast.AST) -> str | None:
+    """An f-string's text with its fields as written: ``f"seed {seed}"`` -> ``seed {seed}``.
+
+    ``None`` for anything else, or for an f-string with literal braces (no template)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if not isinstance(node, ast.JoinedStr):
+        return None
+    parts = []
+    for value in node.values:
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            if "{" in value.value or "}" in value.value:
+                return None
+            parts.append(value.value)
+        elif isinstance(value, ast.FormattedValue):
+            field = ast.unparse(value.value)
+            if value.conversion != -1:
+                field += "!" + chr(value.conversion)
+            if value.format_spec is not None:
+                spec = fstring_template(value.format_spec)
+                if spec is None:
+                    return None
+                field += ":" + spec
+            parts.append("{" + field + "}")
+        else:
+            return None
+    return "".join(parts)
 
 
 def _dict_keys(node: ast.AST) -> Iterator[tuple[str, int]]:
@@ -357,6 +394,11 @@ def runtime_strings(source: str) -> list[RuntimeString]:
         if text.strip():
             found.append(RuntimeString(text, context, line))
 
+    def label(node: ast.AST | None) -> None:
+        template = fstring_template(node) if node is not None else None
+        if template is not None and node is not None:
+            add(template, CASE, node.lineno)
+
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             called = _called(node)
@@ -365,14 +407,12 @@ def runtime_strings(source: str) -> list[RuntimeString]:
                     for key, line in _dict_keys(keyword.value):
                         add(key, MISTAKE, line)
                 if keyword.arg == "label" and called in ("Case", "check_value"):
-                    value = keyword.value
-                    if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                        add(value.value, CASE, value.lineno)
+                    label(keyword.value)
             first = node.args[0] if node.args else None
-            if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                if called in ("Case", "check_value"):
-                    add(first.value, CASE, first.lineno)
-                elif called in _MARKERS:
+            if called in ("Case", "check_value"):
+                label(first)
+            elif isinstance(first, ast.Constant) and isinstance(first.value, str):
+                if called in _MARKERS:
                     add(first.value, None, first.lineno)
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -383,10 +423,16 @@ def runtime_strings(source: str) -> list[RuntimeString]:
             if node.value is not None and any("mistake" in n.lower() for n in names):
                 for key, line in _dict_keys(node.value):
                     add(key, MISTAKE, line)
+            if node.value is not None and any("label" in n.lower() for n in names):
+                label(node.value)
         elif isinstance(node, ast.FunctionDef) and "mistake" in node.name.lower():
             for inner in ast.walk(node):
                 if isinstance(inner, ast.Return) and inner.value is not None:
                     for key, line in _dict_keys(inner.value):
                         add(key, MISTAKE, line)
+        elif isinstance(node, ast.FunctionDef) and "label" in node.name.lower():
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Return):
+                    label(inner.value)
     found.sort(key=lambda s: s.line)
     return found

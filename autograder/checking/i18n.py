@@ -30,6 +30,7 @@ from __future__ import annotations
 import gettext
 import json
 import os
+import re
 from pathlib import Path
 
 ENGLISH = "en"
@@ -43,6 +44,8 @@ MISTAKE = "mistake"
 """The gettext context of a known mistake's name."""
 CASE = "case"
 """The gettext context of a case's label."""
+TEMPLATES = "case templates"
+"""The context of the one entry that lists the label templates and their translations."""
 
 # Filled in place, never rebound, so the integrity snapshot of this module stays true.
 _STATE: dict[str, str | None] = {"language": None}
@@ -90,16 +93,26 @@ def notebook_language(path: str | os.PathLike | None) -> str | None:
     return found
 
 
+def chosen() -> str | None:
+    """The language chosen for this process (:func:`use`, then ``AUTOGRADER_LANGUAGE``), if any."""
+    for candidate in (_STATE["language"], os.environ.get(ENV)):
+        found = known(candidate)
+        if found:
+            return found
+    return None
+
+
 def language() -> str:
     """The language messages are shown in now (see the module's docstring)."""
-    for candidate in (_STATE["language"], os.environ.get(ENV)):
-        chosen = known(candidate)
-        if chosen:
-            return chosen
     session = os.environ.get(SESSION_ENV)
-    if session and session.endswith(".ipynb"):
-        return notebook_language(session) or ENGLISH
-    return ENGLISH
+    if session and not session.endswith(".ipynb"):
+        session = None
+    return language_for(session)
+
+
+def language_for(notebook: str | os.PathLike | None) -> str:
+    """The language of messages about ``notebook``: the one chosen, else the notebook's own."""
+    return chosen() or notebook_language(notebook) or ENGLISH
 
 
 def catalog(domain: str, language: str) -> gettext.NullTranslations:
@@ -129,6 +142,14 @@ def translate(domain: str, message: str, lang: str | None = None, /, **values: o
     return fill(text, message, values)
 
 
+GRADING = "grading"
+
+
+def translated(message: str, lang: str | None, /, **values: object) -> str:
+    """A message of the grader or of JupyterLab's tools (the ``grading`` catalog) in ``lang``."""
+    return translate(GRADING, message, lang or ENGLISH, **values)
+
+
 def tr(message: str, /, **values: object) -> str:
     """A check's message in the current language, its ``{placeholders}`` filled."""
     return translate(DOMAIN, message, None, **values)
@@ -147,5 +168,51 @@ def mistake(name: str) -> str:
 
 
 def case_label(label: str) -> str:
-    """A case's label in the current language; labels built at run time stay as they are."""
-    return _in_context(CASE, label)
+    """A case's label in the current language.
+
+    A label written as a plain string is looked up as it is; one built with an f-string is
+    matched against the templates of the catalogs (``shape {shape}, seed {seed}``) and
+    translated with its values put back. A label no catalog knows stays as it is.
+    """
+    lang = language()
+    if lang == ENGLISH or not isinstance(label, str):
+        return label
+    found = catalog(DOMAIN, lang).pgettext(CASE, label)
+    if found != label:
+        return found
+    for pattern, fields, translation in _templates(lang):
+        match = pattern.fullmatch(label)
+        if match:
+            return _fill_template(translation, fields, match.groups())
+    return label
+
+
+_FIELD = re.compile(r"(?<!\{)\{[^{}]+\}(?!\})")
+_TEMPLATES: dict[str, list[tuple[re.Pattern, list[str], str]]] = {}
+
+
+def _templates(lang: str) -> list[tuple[re.Pattern, list[str], str]]:
+    """The label templates of ``lang``'s catalog, as patterns with their fields."""
+    found = _TEMPLATES.get(lang)
+    if found is not None:
+        return found
+    found = []
+    raw = catalog(DOMAIN, lang).pgettext(TEMPLATES, "*")
+    try:
+        pairs = json.loads(raw) if raw != "*" else []
+    except ValueError:
+        pairs = []
+    for english, translation in pairs:
+        parts = _FIELD.split(english)
+        pattern = re.compile("(.*?)".join(re.escape(part) for part in parts), re.S)
+        found.append((pattern, _FIELD.findall(english), translation))
+    _TEMPLATES[lang] = found
+    return found
+
+
+def _fill_template(translation: str, fields: list[str], values: tuple[str, ...]) -> str:
+    """``translation`` with each field replaced by the value the English had there."""
+    pending: dict[str, list[str]] = {}
+    for field, value in zip(fields, values, strict=False):
+        pending.setdefault(field, []).append(value)
+    return _FIELD.sub(lambda m: (pending.get(m.group(0)) or [m.group(0)]).pop(0), translation)
