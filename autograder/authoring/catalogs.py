@@ -7,14 +7,17 @@ checking library (``checking.po``: every message a check shows) and one for the 
 and JupyterLab (``grading.po``: the feedback page and Validate's report). A translator
 edits them with any gettext editor (Poedit, Lokalize, Emacs' po-mode, a text editor).
 
-The catalogs are handled with Babel, the way ``msgmerge`` handles them:
+The files are read and written with polib, which keeps everything a gettext editor puts in
+them (flags, translator comments, the previous English of a fuzzy string, obsolete
+strings), and merged the way GNU ``msgmerge`` merges them:
 
-* ``update`` extracts the English of every catalog (:func:`template`) and merges it into
-  the ``.po`` file: a new string arrives untranslated; a changed one keeps its old
-  translation, marked *fuzzy*, with the English it was translated from (``#| msgid``);
-  a removed one is kept as obsolete (``#~``). A string that another catalog of the same
-  language already translates exactly (a notebook renamed or renumbered, a paragraph moved)
-  is filled in from there, not fuzzy: the catalogs are each other's compendium;
+* ``update`` extracts the English of every catalog (:func:`english`) and merges it into
+  the ``.po`` file (:func:`merged`): a new string arrives untranslated; a changed one keeps
+  its old translation, marked *fuzzy*, with the English it was translated from
+  (``#| msgid``); a removed one is kept as obsolete (``#~``). A string that another catalog
+  of the same language already translates (a notebook renamed or renumbered, a paragraph
+  moved or re-wrapped) is filled in from there, not fuzzy: the catalogs are each other's
+  compendium;
 * ``check`` reports, per catalog, every string untranslated, fuzzy or stale, and every
   translation that does not keep the formulas, code, numbers, placeholders and markdown
   structure of its English (:func:`autograder.authoring.segments.translation_problems`);
@@ -31,17 +34,16 @@ then ``python -m autograder catalogs check``.
 from __future__ import annotations
 
 import argparse
-import io
+import datetime
+import difflib
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jupytext
-from babel.messages.catalog import Catalog, Message
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po, write_po
+import polib
 
 from .. import paths
 from . import segments
@@ -53,10 +55,14 @@ LIBRARIES = (CHECKING, GRADING)
 PROJECT = "torch-losses-course"
 RUNTIME_PREFIX = "autograder/"
 BRACE_FORMAT = "python-brace-format"
+FUZZY = "fuzzy"
 TEMPLATES, TEMPLATES_ID = "case templates", "*"
 """Where the compiled catalog keeps every label template and its translation, as one JSON
 list: gettext looks strings up but cannot list them (:func:`.i18n.case_label` reads it)."""
-WIDTH = 76
+WIDTH = 79
+CUTOFF = 0.6
+"""How alike a changed English string must be to a removed one to inherit its translation
+(difflib's ratio, as msgmerge's fuzzy matching)."""
 LANGUAGE_NAMES = {"zh": "Chinese (Simplified)"}
 _SOURCES = {
     CHECKING: ("autograder/checking/*.py", "autograder/checking/optim/*.py"),
@@ -67,8 +73,11 @@ _KIND_NOTES = {
     "comment": "comment lines of code {cell}, without their #",
     "inline comment": "a comment after code in code {cell}",
     segments.MISTAKE: "the name of a known mistake, shown after 'This matches a known mistake:'",
-    segments.CASE: "a case's label, shown in quotes when a check fails",
+    segments.CASE: "a case's label, shown in quotes when a check fails; keep each {...} field",
 }
+
+Key = tuple[str, str | None]
+"""A string's identity: its English and its gettext context."""
 
 
 def translatable_languages() -> list[str]:
@@ -88,16 +97,16 @@ def catalog_path(language: str, name: str, translations: Path = paths.TRANSLATIO
     return translations / language / f"{name}.po"
 
 
+def key(entry: polib.POEntry) -> Key:
+    return (entry.msgid, entry.msgctxt or None)
+
+
 # -- the English: what each catalog must translate ------------------------------------
-Key = tuple[str, str | None]
-"""A message's identity: its English and its gettext context."""
-
-
 @dataclass
 class English:
-    """The English of one catalog, and for each string what it is and where it first is."""
+    """The English of one catalog in reading order, and for each string what it is and where."""
 
-    catalog: Catalog
+    entries: dict[Key, polib.POEntry] = field(default_factory=dict)
     kinds: dict[Key, str] = field(default_factory=dict)
     """``markdown``, ``comment``, ``inline comment``, ``mistake``, ``case`` or ``message``."""
     places: dict[Key, str] = field(default_factory=dict)
@@ -113,20 +122,22 @@ class English:
         context: str | None = None,
         flags: Iterable[str] = (),
     ) -> None:
-        note = _KIND_NOTES.get(kind, "").format(cell=place) or None
-        existing = self.catalog.get(text, context)
+        note = _KIND_NOTES.get(kind, "").replace("{cell}", place)
+        where = (location[0], str(location[1]))
+        existing = self.entries.get((text, context))
         if existing is not None:
-            if location not in existing.locations:
-                existing.locations.append(location)
-            if note and note not in existing.auto_comments:
-                existing.auto_comments.append(note)
+            if where not in existing.occurrences:
+                existing.occurrences.append(where)
+            if note and note not in existing.comment.split("\n"):
+                existing.comment = "\n".join(filter(None, [existing.comment, note]))
             return
-        self.catalog.add(
-            text,
-            locations=[location],
-            context=context,
-            auto_comments=[note] if note else [],
-            flags=set(flags),
+        self.entries[(text, context)] = polib.POEntry(
+            msgid=text,
+            msgstr="",
+            msgctxt=context,
+            occurrences=[where],
+            comment=note,
+            flags=list(flags),
         )
         self.kinds[(text, context)] = kind
         self.places[(text, context)] = place
@@ -157,15 +168,14 @@ def _cell_lines(text: str) -> list[int]:
 
 
 def english(name: str, *, notebooks: Path = paths.NOTEBOOKS, root: Path = paths.ROOT) -> English:
-    """The English of one catalog, in reading order."""
-    found = English(Catalog(project=PROJECT, domain=name, fuzzy=False))
+    """The English of one catalog: a notebook's text and runtime strings, or a library's."""
+    found = English()
     if name in LIBRARIES:
         for pattern in _SOURCES[name]:
             for path in sorted(root.glob(pattern)):
                 found.module(path, root)
         return found
-    path = notebooks / f"{name}.py"
-    text = path.read_text(encoding="utf-8")
+    text = (notebooks / f"{name}.py").read_text(encoding="utf-8")
     where = f"notebooks/{name}.py"
     starts = _cell_lines(text)
     cells = jupytext.reads(text, fmt="py:percent").cells
@@ -183,64 +193,120 @@ def english(name: str, *, notebooks: Path = paths.NOTEBOOKS, root: Path = paths.
     return found
 
 
-def template(name: str, *, notebooks: Path = paths.NOTEBOOKS, root: Path = paths.ROOT) -> Catalog:
-    """The English of one catalog as a Babel catalog (a ``.pot`` file's content)."""
-    return english(name, notebooks=notebooks, root=root).catalog
-
-
-# -- reading and writing .po files ----------------------------------------------------
-def new_catalog(language: str, name: str) -> Catalog:
+# -- reading, merging and writing .po files -------------------------------------------
+def new_catalog(language: str, name: str) -> polib.POFile:
     what = f"notebooks/{name}.py" if name not in LIBRARIES else f"the {name} messages"
-    header = (
-        f"# {LANGUAGE_NAMES.get(language, language)} translation of {what}.\n"
-        "# Update after an English change: python -m autograder catalogs update\n"
-        "# Check before committing:        python -m autograder catalogs check\n"
-        "# Terms: docs/glossary.md; workflow: docs/translating.md"
+    team = LANGUAGE_NAMES.get(language, language)
+    po = polib.POFile(wrapwidth=WIDTH)
+    po.header = (
+        f"{team} translation of {what}.\n"
+        "Update after an English change: python -m autograder catalogs update\n"
+        "Check before committing:        python -m autograder catalogs check\n"
+        "Terms: docs/glossary.md; how to translate: docs/translating.md"
     )
-    return Catalog(
-        locale=language,
-        domain=name,
-        project=PROJECT,
-        version="1",
-        msgid_bugs_address="the course's issue tracker",
-        header_comment=header,
-        fuzzy=False,
-        language_team=f"{LANGUAGE_NAMES.get(language, language)} <course translators>",
-    )
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M+0000")
+    po.metadata = {
+        "Project-Id-Version": PROJECT,
+        "Report-Msgid-Bugs-To": "the course's issue tracker",
+        "POT-Creation-Date": now,
+        "PO-Revision-Date": now,
+        "Last-Translator": "",
+        "Language-Team": f"{team} <course translators>",
+        "Language": language,
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+        "Plural-Forms": "nplurals=1; plural=0;",
+    }
+    return po
 
 
-def read(path: Path, language: str) -> Catalog:
-    with open(path, "rb") as file:
-        return read_po(file, locale=language, domain=path.stem)
+def read(path: Path) -> polib.POFile:
+    return polib.pofile(str(path), wrapwidth=WIDTH)
 
 
-def po_bytes(catalog: Catalog) -> bytes:
-    out = io.BytesIO()
-    write_po(
-        out,
-        catalog,
-        width=WIDTH,
-        include_previous=True,
-        sort_output=False,
-        ignore_obsolete=False,
-    )
-    return out.getvalue()
+def po_text(po: polib.POFile) -> str:
+    return str(po) + ("" if str(po).endswith("\n") else "\n")
 
 
-def _key(message: Message) -> tuple[str, str | None]:
-    return (str(message.id), message.context)
+def _flat(text: object) -> str:
+    """Text with its line breaks and runs of spaces made single spaces: a re-wrapped
+    paragraph is the same paragraph, and keeps its translation."""
+    return " ".join(str(text).split())
 
 
-def compendium(language: str, translations: Path = paths.TRANSLATIONS) -> dict:
-    """Every finished translation of ``language``, current or obsolete, by (English, context)."""
-    found: dict[tuple[str, str | None], str] = {}
+def finished(entry: polib.POEntry) -> bool:
+    return bool(entry.msgstr) and FUZZY not in entry.flags and not entry.obsolete
+
+
+def compendium(language: str, translations: Path = paths.TRANSLATIONS) -> dict[Key, str]:
+    """Every finished translation of ``language``, current or obsolete, by its English;
+    also by its English with the line breaks made spaces."""
+    found: dict[Key, str] = {}
     folder = translations / language
     for path in sorted(folder.glob("*.po")) if folder.is_dir() else []:
-        catalog = read(path, language)
-        for message in [*catalog, *catalog.obsolete.values()]:
-            if message.id and message.string and not message.fuzzy:
-                found.setdefault(_key(message), str(message.string))
+        for entry in read(path):
+            if entry.msgid and entry.msgstr and FUZZY not in entry.flags:
+                found.setdefault(key(entry), entry.msgstr)
+                found.setdefault((_flat(entry.msgid), entry.msgctxt or None), entry.msgstr)
     return found
+
+
+def merged(
+    old: polib.POFile | None, english: English, new: polib.POFile, known: Mapping[Key, str]
+) -> polib.POFile:
+    """``new`` (an empty catalog with its header) filled as msgmerge fills it.
+
+    A string the old catalog translates keeps its translation (and its fuzzy flag, if
+    any); else one the other catalogs translate exactly (``known``) gets theirs; else the
+    removed string of the old catalog most like it lends its translation, *fuzzy*, with its
+    English as the previous one. Old strings left over become obsolete.
+    """
+    current = {key(e): e for e in (old or []) if not e.obsolete and e.msgid}
+    obsolete = {key(e): e for e in (old or []) if e.obsolete and e.msgid}
+    removed = [e for k, e in current.items() if k not in english.entries and e.msgstr]
+    lent: set[Key] = set()
+    for k, template in english.entries.items():
+        entry = polib.POEntry(
+            msgid=template.msgid,
+            msgstr="",
+            msgctxt=template.msgctxt,
+            occurrences=list(template.occurrences),
+            comment=template.comment,
+            flags=list(template.flags),
+        )
+        before = current.get(k) or obsolete.get(k)
+        exact = known.get(k) or known.get((_flat(template.msgid), template.msgctxt or None))
+        if before is not None and before.msgstr:
+            entry.msgstr, entry.tcomment = before.msgstr, before.tcomment
+            if FUZZY in before.flags and not exact:
+                entry.flags.append(FUZZY)
+                entry.previous_msgid = before.previous_msgid
+            elif FUZZY in before.flags and exact:
+                entry.msgstr = exact
+        elif exact:
+            entry.msgstr = exact
+        else:
+            alike = [e for e in removed if (e.msgctxt or None) == k[1] and key(e) not in lent]
+            match = difflib.get_close_matches(
+                template.msgid, [e.msgid for e in alike], n=1, cutoff=CUTOFF
+            )
+            if match:
+                source = next(e for e in alike if e.msgid == match[0])
+                lent.add(key(source))
+                entry.msgstr, entry.tcomment = source.msgstr, source.tcomment
+                entry.flags.append(FUZZY)
+                entry.previous_msgid = source.msgid
+        new.append(entry)
+    for k, entry in [*current.items(), *obsolete.items()]:
+        if k in english.entries or k in lent or not entry.msgstr:
+            continue
+        kept = polib.POEntry(
+            msgid=entry.msgid, msgstr=entry.msgstr, msgctxt=entry.msgctxt, obsolete=True
+        )
+        kept.flags = [f for f in entry.flags if f == FUZZY]
+        new.append(kept)
+    return new
 
 
 def updated(
@@ -250,33 +316,16 @@ def updated(
     notebooks: Path = paths.NOTEBOOKS,
     translations: Path = paths.TRANSLATIONS,
     root: Path = paths.ROOT,
-    known: dict | None = None,
-) -> Catalog:
+    known: Mapping[Key, str] | None = None,
+) -> polib.POFile:
     """The catalog as ``update`` leaves it: merged with the English, filled from the others."""
     path = catalog_path(language, name, translations)
-    catalog = read(path, language) if path.is_file() else new_catalog(language, name)
-    catalog.update(
-        template(name, notebooks=notebooks, root=root),
-        update_creation_date=False,
-        keep_user_comments=True,
-    )
+    old = read(path) if path.is_file() else None
+    new = new_catalog(language, name)
+    if old is not None:
+        new.header, new.metadata = old.header, old.metadata
     known = compendium(language, translations) if known is None else known
-    rewrapped = {(_flat(text), context): string for (text, context), string in known.items()}
-    for message in catalog:
-        if not message.id:
-            continue
-        exact = known.get(_key(message)) or rewrapped.get((_flat(message.id), message.context))
-        if exact and (not message.string or message.fuzzy):
-            message.string = exact
-            message.flags.discard("fuzzy")
-            message.previous_id = []
-    return catalog
-
-
-def _flat(text: object) -> str:
-    """Text with its line breaks and runs of spaces made single spaces: a re-wrapped
-    paragraph is the same paragraph, and keeps its translation."""
-    return " ".join(str(text).split())
+    return merged(old, english(name, notebooks=notebooks, root=root), new, known)
 
 
 def orphans(
@@ -302,28 +351,28 @@ def update(
     root: Path = paths.ROOT,
 ) -> list[str]:
     """Bring ``language``'s catalogs up to date with the English; return what changed."""
+    everything = not names or set(names) == set(catalog_names(notebooks))
     names = names or catalog_names(notebooks)
     known = compendium(language, translations)
     report = []
     for name in names:
         path = catalog_path(language, name, translations)
-        before = path.read_bytes() if path.is_file() else None
-        catalog = updated(
+        before = path.read_text(encoding="utf-8") if path.is_file() else None
+        po = updated(
             name, language, notebooks=notebooks, translations=translations, root=root, known=known
         )
-        text = po_bytes(catalog)
+        text = po_text(po)
         if text != before:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(text)
-            report.append(
-                f"{'updated' if before else 'created'}: {_shown(path)}  ({summary(catalog)})"
-            )
-    if not names or set(names) == set(catalog_names(notebooks)):
+            path.write_text(text, encoding="utf-8")
+            verb = "updated" if before else "created"
+            report.append(f"{verb}: {_shown(path)}  ({summary(po)})")
+    if everything:
         for orphan in orphans(language, notebooks=notebooks, translations=translations):
             orphan.unlink()
             report.append(
                 f"removed: {_shown(orphan)} (no notebook of that name; its translations "
-                "filled the catalogs above where the English is the same)"
+                "filled the catalogs above wherever the English is the same)"
             )
     return report
 
@@ -337,31 +386,32 @@ class Counts:
     untranslated: int = 0
 
 
-def counts(catalog: Catalog) -> Counts:
+def counts(po: polib.POFile) -> Counts:
     found = Counts()
-    for message in catalog:
-        if not message.id:
+    for entry in po:
+        if entry.obsolete or not entry.msgid:
             continue
         found.total += 1
-        if message.fuzzy:
+        if FUZZY in entry.flags:
             found.fuzzy += 1
-        elif message.string:
+        elif entry.msgstr:
             found.translated += 1
         else:
             found.untranslated += 1
     return found
 
 
-def summary(catalog: Catalog) -> str:
-    c = counts(catalog)
+def summary(po: polib.POFile) -> str:
+    c = counts(po)
     return (
         f"{c.total} strings: {c.translated} translated, {c.fuzzy} fuzzy, "
         f"{c.untranslated} untranslated"
     )
 
 
-def _short(text: str, width: int = 200) -> str:
-    flat = " ".join(str(text).split())
+def short(text: str, width: int = 200) -> str:
+    """``text`` on one line, cut at ``width`` characters, for a problem's message."""
+    flat = _flat(text)
     return flat if len(flat) <= width else flat[: width - 3] + "..."
 
 
@@ -373,66 +423,60 @@ def problems(
     translations: Path = paths.TRANSLATIONS,
     root: Path = paths.ROOT,
 ) -> list[str]:
-    """Everything that keeps one catalog from being finished, one paragraph per problem."""
+    """Everything that keeps one catalog from being finished, one paragraph per problem.
+
+    A string of a notebook is named by its cell (``cell 24 (ma-8d44a04c), markdown``); a
+    string missing from the catalog (the English changed, ``update`` not run yet) is shown
+    with the translation of the English closest to it, the one that is now stale.
+    """
     path = catalog_path(language, name, translations)
     shown = _shown(path)
     if not path.is_file():
         return [f"{shown}: missing; create it with `python -m autograder catalogs update {name}`"]
-    on_disk = read(path, language)
+    po = read(path)
+    on_disk = {key(e): e for e in po if not e.obsolete and e.msgid}
     source = english(name, notebooks=notebooks, root=root)
     found = []
-    english_catalog = source.catalog
-    stale_new = [m for m in english_catalog if m.id and on_disk.get(m.id, m.context) is None]
-    stale_old = [m for m in on_disk if m.id and english_catalog.get(m.id, m.context) is None]
-    if stale_new or stale_old:
+    new = [k for k in source.entries if k not in on_disk]
+    gone = [k for k in on_disk if k not in source.entries]
+    if new or gone:
         found.append(
-            f"{shown}: out of date with the English ({len(stale_new)} new or changed strings, "
-            f"{len(stale_old)} gone); run `python -m autograder catalogs update {name}`"
+            f"{shown}: out of date with the English ({len(new)} new or changed strings, "
+            f"{len(gone)} gone); run `python -m autograder catalogs update {name}`"
         )
-    for message in english_catalog:
-        if not message.id:
-            continue
-        entry = on_disk.get(message.id, message.context)
-        key = _key(message)
-        kind = source.kinds[key]
-        where = f"{shown}: {source.places[key]}, {kind}"
+    stale = [on_disk[k] for k in gone if on_disk[k].msgstr]
+    for k, template in source.entries.items():
+        entry = on_disk.get(k)
+        kind = source.kinds[k]
+        where = f"{shown}: {source.places[k]}, {kind}"
         if entry is None:
-            closest = _closest(on_disk, str(message.id))
-            text = f"{where}: not in the catalog: {_short(message.id)}"
-            if closest is not None:
+            text = f"{where}: not in the catalog: {short(template.msgid)}"
+            closest = difflib.get_close_matches(template.msgid, [e.msgid for e in stale], n=1)
+            if closest:
+                old = next(e for e in stale if e.msgid == closest[0])
                 text += (
-                    f"\n  it was translated from different English: {_short(closest.id)}"
-                    f"\n  stale translation: {_short(closest.string)}"
+                    f"\n  it was translated from different English: {short(old.msgid)}"
+                    f"\n  stale translation: {short(old.msgstr)}"
                 )
             found.append(text)
-        elif entry.fuzzy:
-            previous = " ".join(entry.previous_id) if entry.previous_id else ""
+        elif FUZZY in entry.flags:
             text = (
                 f"{where}: fuzzy (the English changed since it was translated): "
-                f"{_short(message.id)}"
+                f"{short(template.msgid)}"
             )
-            if previous:
-                text += f"\n  translated from: {_short(previous)}"
-            text += f"\n  stale translation: {_short(entry.string)}"
+            if entry.previous_msgid:
+                text += f"\n  translated from: {short(entry.previous_msgid)}"
+            text += f"\n  stale translation: {short(entry.msgstr)}"
             found.append(text)
-        elif not entry.string:
-            found.append(f"{where}: untranslated: {_short(message.id)}")
+        elif not entry.msgstr:
+            found.append(f"{where}: untranslated: {short(template.msgid)}")
         else:
-            for problem in segments.translation_problems(kind, str(message.id), str(entry.string)):
+            for problem in segments.translation_problems(kind, template.msgid, entry.msgstr):
                 found.append(
-                    f"{where}: {problem}\n  English: {_short(message.id)}"
-                    f"\n  translation: {_short(entry.string)}"
+                    f"{where}: {problem}\n  English: {short(template.msgid)}"
+                    f"\n  translation: {short(entry.msgstr)}"
                 )
     return found
-
-
-def _closest(catalog: Catalog, text: str) -> Message | None:
-    """The translated message of ``catalog`` whose English is closest to ``text``."""
-    from difflib import get_close_matches
-
-    candidates = {str(m.id).lower().strip(): m for m in catalog if m.id and m.string}
-    match = get_close_matches(text.lower().strip(), list(candidates), 1)
-    return candidates[match[0]] if match else None
 
 
 def check(
@@ -457,65 +501,76 @@ def check(
 
 
 # -- compiling what runs ---------------------------------------------------------------
-def _is_runtime(message: Message) -> bool:
-    if message.context in (segments.MISTAKE, segments.CASE):
+def _is_runtime(entry: polib.POEntry) -> bool:
+    if entry.msgctxt in (segments.MISTAKE, segments.CASE):
         return True
-    return any(file.startswith(RUNTIME_PREFIX) for file, _ in message.locations)
+    return any(file.startswith(RUNTIME_PREFIX) for file, _ in entry.occurrences)
 
 
-def runtime_catalogs(language: str, translations: Path = paths.TRANSLATIONS) -> dict[str, Catalog]:
+def runtime_catalogs(
+    language: str, translations: Path = paths.TRANSLATIONS
+) -> dict[str, polib.POFile]:
     """``{domain: catalog}`` of what runs: the checks' messages (with every notebook's mistake
-    names and case labels) and the grader's. Fuzzy and empty translations are left out."""
+    names and case labels, and the list of label templates) and the grader's. Fuzzy and
+    empty translations are left out: the English shows instead."""
     folder = translations / language
-    out: dict[str, Catalog] = {}
+    out: dict[str, polib.POFile] = {}
     for domain in LIBRARIES:
         path = folder / f"{domain}.po"
-        base = read(path, language) if path.is_file() else new_catalog(language, domain)
-        merged = Catalog(locale=language, domain=domain, project=PROJECT, fuzzy=False)
-        merged.creation_date = base.creation_date
-        merged.revision_date = base.revision_date
+        base = read(path) if path.is_file() else new_catalog(language, domain)
         sources = [base]
-        if domain == CHECKING:
-            sources += (
-                [read(p, language) for p in sorted(folder.glob("*.po")) if p.stem not in LIBRARIES]
-                if folder.is_dir()
-                else []
-            )
-        for index, catalog in enumerate(sources):
-            for message in catalog:
-                if not message.id or not message.string or message.fuzzy:
+        if domain == CHECKING and folder.is_dir():
+            sources += [read(p) for p in sorted(folder.glob("*.po")) if p.stem not in LIBRARIES]
+        compiled_po = polib.POFile(wrapwidth=WIDTH)
+        compiled_po.metadata = {
+            k: v
+            for k, v in base.metadata.items()
+            if k in ("Language", "Content-Type", "Plural-Forms")
+        }
+        seen: set[Key] = set()
+        for index, po in enumerate(sources):
+            for entry in po:
+                if not finished(entry) or key(entry) in seen:
                     continue
-                if index and not _is_runtime(message):
+                if index and not _is_runtime(entry):
                     continue
-                if merged.get(message.id, message.context) is None:
-                    merged.add(message.id, message.string, context=message.context)
+                seen.add(key(entry))
+                compiled_po.append(
+                    polib.POEntry(msgid=entry.msgid, msgstr=entry.msgstr, msgctxt=entry.msgctxt)
+                )
         if domain == CHECKING:
             templates = [
-                [str(m.id), str(m.string)]
-                for m in merged
-                if m.id and m.context == segments.CASE and segments.fields(str(m.id))
+                [e.msgid, e.msgstr]
+                for e in compiled_po
+                if e.msgctxt == segments.CASE and segments.fields(e.msgid)
             ]
-            merged.add(TEMPLATES_ID, json.dumps(templates, ensure_ascii=False), context=TEMPLATES)
-        out[domain] = merged
+            compiled_po.append(
+                polib.POEntry(
+                    msgid=TEMPLATES_ID,
+                    msgstr=json.dumps(templates, ensure_ascii=False),
+                    msgctxt=TEMPLATES,
+                )
+            )
+        out[domain] = compiled_po
     return out
 
 
 def runtime_conflicts(language: str, translations: Path = paths.TRANSLATIONS) -> list[str]:
     """Mistake names or case labels translated two ways in two catalogs (one would be lost)."""
-    seen: dict[tuple[str, str | None], tuple[str, str]] = {}
+    seen: dict[Key, tuple[str, str]] = {}
     found = []
     folder = translations / language
     for path in sorted(folder.glob("*.po")) if folder.is_dir() else []:
-        for message in read(path, language):
-            if not message.id or not message.string or message.fuzzy or not _is_runtime(message):
+        for entry in read(path):
+            if not finished(entry) or not _is_runtime(entry):
                 continue
-            key = _key(message)
-            if key in seen and seen[key][1] != message.string:
+            k = key(entry)
+            if k in seen and seen[k][1] != entry.msgstr:
                 found.append(
-                    f"{_shown(path)}: {_short(message.id)!r} is translated differently in "
-                    f"{seen[key][0]}: the checks show one translation for both"
+                    f"{_shown(path)}: {short(entry.msgid)!r} is translated differently in "
+                    f"{seen[k][0]}: the checks show one translation for both"
                 )
-            seen.setdefault(key, (path.name, str(message.string)))
+            seen.setdefault(k, (path.name, entry.msgstr))
     return found
 
 
@@ -531,10 +586,8 @@ def compiled(
     for language in translatable_languages():
         if not (translations / language).is_dir():
             continue
-        for domain, catalog in runtime_catalogs(language, translations).items():
-            data = io.BytesIO()
-            write_mo(data, catalog, use_fuzzy=False)
-            out[mo_path(language, domain, locale)] = data.getvalue()
+        for domain, po in runtime_catalogs(language, translations).items():
+            out[mo_path(language, domain, locale)] = po.to_binary()
     return out
 
 
@@ -545,11 +598,7 @@ def translations_of(
     path = catalog_path(language, name, translations)
     if not path.is_file():
         return {}
-    return {
-        str(m.id): str(m.string)
-        for m in read(path, language)
-        if m.id and m.string and not m.fuzzy and not m.context
-    }
+    return {e.msgid: e.msgstr for e in read(path) if finished(e) and e.msgid and not e.msgctxt}
 
 
 def _shown(path: Path) -> str:
@@ -583,7 +632,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.names or catalog_names():
         path = catalog_path(args.language, name)
         if path.is_file():
-            print(f"{_shown(path)}: {summary(read(path, args.language))}")
+            print(f"{_shown(path)}: {summary(read(path))}")
     if args.action == "stats":
         return 0
     found = check(args.language, args.names or None)
