@@ -180,9 +180,9 @@ def build(
             path = paths.release_notebook(topic, release_root)
             if _read(path) != text:
                 writes[path] = text
-    for path, data in catalogs.compiled(translations, locale).items():
-        if (path.read_bytes() if path.exists() else None) != data:
-            writes[path] = data
+    for path, binary in catalogs.compiled(translations, locale).items():
+        if (path.read_bytes() if path.exists() else None) != binary:
+            writes[path] = binary
     stale = list(writes)
     if not check:
         for path, data in writes.items():

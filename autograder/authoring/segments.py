@@ -394,7 +394,7 @@ def runtime_strings(source: str) -> list[RuntimeString]:
         if text.strip():
             found.append(RuntimeString(text, context, line))
 
-    def label(node: ast.AST | None) -> None:
+    def label(node: ast.expr | None) -> None:
         template = fstring_template(node) if node is not None else None
         if template is not None and node is not None:
             add(template, CASE, node.lineno)

@@ -174,12 +174,13 @@ _PAGE_WORDS: list[tuple[re.Pattern, str]] = [
 def page_in(page: str, language: str) -> str:
     """nbgrader's feedback page with the words of its own headings in ``language``."""
 
+    def words(message: str):
+        return lambda match: translated(message, language, **match.groupdict())
+
     def heading(match: re.Match) -> str:
         text = match.group(0)
         for pattern, message in _PAGE_WORDS:
-            text = pattern.sub(
-                lambda m, msg=message: translated(msg, language, **m.groupdict()), text
-            )
+            text = pattern.sub(words(message), text)
         return text
 
     page = _HEADINGS.sub(heading, page)
