@@ -191,3 +191,35 @@ def test_a_renumbered_notebook_keeps_every_translation(tmp_path):
     assert not catalogs.orphans(
         ZH, notebooks=where["notebooks"], translations=where["translations"]
     )
+
+
+def test_the_glossary_has_the_terms_of_the_notes_and_no_wrong_ones():
+    terms = glossary.terms()
+    chinese = {t.chinese for t in terms}
+    avoided = {a for t in terms for a in t.avoid}
+    notes = (
+        "神经元 相对熵 信息熵 自信息 随机平均梯度下降 弹性反向传播 拟牛顿 闭包 参数组 状态字典 "
+        "叶子张量 独热 嵌入 度量学习 知识蒸馏 斯特林近似 异方差 同方差 似然 向量-雅可比积"
+    ).split()
+    assert not [t for t in notes if t not in chinese], "terms of the notes missing"
+    assert "雅可比矩阵" in chinese
+    assert {"正解", "权值", "对数和指数"} <= avoided  # the notes' words, and the old mistake
+    by_english = {e: t for t in terms for e in t.english}
+    assert by_english["log-sum-exp"].chinese == "指数和的对数"
+    assert by_english["logits"].chinese == "logits"  # not 对数几率: that is the binary log-odds
+    assert by_english["log-odds"].chinese == "对数几率"
+    assert len(by_english) == sum(len(t.english) for t in terms), "an English term twice"
+
+
+def test_the_glossary_check_catches_a_missing_term_and_a_missing_first_use():
+    english, chinese = editions("01_basic_losses")
+    broken = nbformat.from_dict(chinese)
+    for cell in broken.cells:
+        cell.source = cell.source.replace("交叉熵（cross-entropy）", "交叉熵").replace(
+            "梯度", "斜率"
+        )
+    found = "\n".join(glossary.problems(english, broken))
+    assert "交叉熵（cross-entropy）" in found and "梯度" in found
+    worse = nbformat.from_dict(chinese)
+    worse.cells[0].source += "\n\n权值"
+    assert any("权值" in p for p in glossary.problems(english, worse))
