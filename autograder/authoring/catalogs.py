@@ -74,6 +74,7 @@ _KIND_NOTES = {
     "inline comment": "a comment after code in code {cell}",
     segments.MISTAKE: "the name of a known mistake, shown after 'This matches a known mistake:'",
     segments.CASE: "a case's label, shown in quotes when a check fails; keep each {...} field",
+    "message": "a message the checks show; keep each {...} placeholder",
 }
 
 Key = tuple[str, str | None]
@@ -502,7 +503,10 @@ def check(
 
 # -- compiling what runs ---------------------------------------------------------------
 def _is_runtime(entry: polib.POEntry) -> bool:
+    """Whether the checks show this string (a notebook's own text is not compiled)."""
     if entry.msgctxt in (segments.MISTAKE, segments.CASE):
+        return True
+    if _KIND_NOTES["message"] in entry.comment:
         return True
     return any(file.startswith(RUNTIME_PREFIX) for file, _ in entry.occurrences)
 

@@ -156,10 +156,12 @@ def tr(message: str, /, **values: object) -> str:
 
 
 def _in_context(context: str, text: str) -> str:
+    """``text`` translated in ``context``, or without one (a string marked with :func:`N_`)."""
     lang = language()
     if lang == ENGLISH or not isinstance(text, str):
         return text
-    return catalog(DOMAIN, lang).pgettext(context, text)
+    found = catalog(DOMAIN, lang).pgettext(context, text)
+    return found if found != text else catalog(DOMAIN, lang).gettext(text)
 
 
 def mistake(name: str) -> str:
@@ -177,7 +179,7 @@ def case_label(label: str) -> str:
     lang = language()
     if lang == ENGLISH or not isinstance(label, str):
         return label
-    found = catalog(DOMAIN, lang).pgettext(CASE, label)
+    found = _in_context(CASE, label)
     if found != label:
         return found
     for pattern, fields, translation in _templates(lang):

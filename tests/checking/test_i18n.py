@@ -134,3 +134,11 @@ def test_a_changed_argument_is_reported_in_chinese(clean):
     x, y = torch.tensor([1.0, 2.0]), torch.tensor([0.5, 0.5])
     message = failure(lambda: check_function(in_place, F.l1_loss, [Case("c", (x, y))]))
     assert "调用者传入的 input 被原地修改了" in message
+
+
+def test_a_mistake_marked_with_n_is_translated_too(clean):
+    """A mistake name a dict literal cannot hold is marked N_("..."): no context, same lookup."""
+    assert i18n.N_("Public check") == "Public check"  # marks, translates nothing
+    i18n.use("zh")
+    assert i18n.mistake("Public check") == "公开检查"  # a context-free entry is found
+    assert i18n.mistake("sum instead of mean") == "求了和（sum），而应求均值（mean）"

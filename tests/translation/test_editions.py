@@ -223,3 +223,23 @@ def test_the_glossary_check_catches_a_missing_term_and_a_missing_first_use():
     worse = nbformat.from_dict(chinese)
     worse.cells[0].source += "\n\n权值"
     assert any("权值" in p for p in glossary.problems(english, worse))
+
+
+def test_what_the_checks_show_is_compiled_and_a_notebooks_text_is_not(tmp_path):
+    compiled = catalogs.runtime_catalogs(ZH)[catalogs.CHECKING]
+    shown = {(e.msgctxt, e.msgid) for e in compiled}
+    assert ("mistake", "log base 2 instead of the natural log") in shown  # a notebook's mistake
+    assert ("case", "worked example, reduction={r!r}") in shown  # a notebook's label template
+    assert (None, "{kind}: {name} is not implemented yet.") in shown
+    assert not any(msgid == "## Summary" for _, msgid in shown)
+    # a message a notebook's tests cell marks with N_ or tr is compiled too
+    found = catalogs.English()
+    found.runtime('N_("the slope of a line")\ncheck(1)', "notebooks/01_x.py")
+    entry = next(iter(found.entries.values()))
+    entry.msgstr = "直线的斜率"
+    po = catalogs.new_catalog(ZH, "01_x")
+    po.append(entry)
+    (tmp_path / ZH).mkdir()
+    (tmp_path / ZH / "01_x.po").write_text(catalogs.po_text(po), encoding="utf-8")
+    compiled = catalogs.runtime_catalogs(ZH, tmp_path)[catalogs.CHECKING]
+    assert any(e.msgid == "the slope of a line" and e.msgstr == "直线的斜率" for e in compiled)
