@@ -8,17 +8,33 @@ export PATH := $(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
 LAB_ARGS ?=
+# The edition: `make lab LANG=zh` (or `make instructor LANG=zh`) opens the Chinese one.
+# Every shell also sets LANG, to a locale (en_US.UTF-8): only a LANG given on make's command
+# line chooses the edition, and it is then kept out of the commands' environment, where
+# programs would take it for a locale.
+ifeq ($(origin LANG),command line)
+EDITION := $(LANG)
+unexport LANG
+else
+EDITION := en
+endif
+# Each edition's course directory: the repository (English), or zh/ (Chinese).
+COURSE_DIR := $(if $(filter en,$(EDITION)),$(CURDIR),$(CURDIR)/$(EDITION))
 # The student's working copy of release/: created when missing, never overwritten.
-STUDENT_DIR ?= student
+STUDENT_DIR ?= $(COURSE_DIR)/student
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: help build check lab instructor course-setup test lint format bench-train bench-grade clean
+.PHONY: help build check lab instructor course-setup catalogs check-catalogs test lint format \
+	bench-train bench-grade clean
 
 help:
 	@echo "make lab    build the course and open your working copy (student/) in JupyterLab"
+	@echo "make lab LANG=zh   the same in Chinese (zh/student/); 中文版"
 	@echo "make test   run the whole test suite"
 	@echo "make instructor  the course directory in JupyterLab, with nbgrader's formgrader"
-	@echo "make build  regenerate source/ and release/ from notebooks/"
+	@echo "make build  regenerate source/ and release/ (and zh/) from notebooks/"
+	@echo "make catalogs   update the translation catalogs after an English change"
+	@echo "make check-catalogs   every string translated, none fuzzy, formulas kept"
 	@echo "make lint   ruff (check and format) and mypy"
 	@echo "make bench-train   images/s of the CIFAR10 training loop, fed three ways"
 
@@ -38,17 +54,24 @@ check: $(STAMP)
 
 # Self-study: JupyterLab on the working copy, with Validate and without the classroom's tools.
 lab: build
-	$(BIN)/python -m autograder student-copy $(STUDENT_DIR)
-	$(BIN)/python -m autograder lab --mode self-study $(STUDENT_DIR) $(LAB_ARGS)
+	$(BIN)/python -m autograder student-copy --language $(EDITION) $(STUDENT_DIR)
+	$(BIN)/python -m autograder lab --mode self-study --language $(EDITION) $(STUDENT_DIR) $(LAB_ARGS)
 
 # The exchange and the gradebook, before the first release (run again at any time).
 course-setup: build
-	$(BIN)/python -m autograder course-setup
+	$(BIN)/python -m autograder course-setup $(COURSE_DIR)
 
 # Instructors: JupyterLab on the course directory itself, so nbgrader's formgrader works
 # (it needs the course root inside the server root).
 instructor: course-setup
-	$(BIN)/python -m autograder lab --mode instructor $(CURDIR) $(LAB_ARGS)
+	$(BIN)/python -m autograder lab --mode instructor --language $(EDITION) $(COURSE_DIR) $(LAB_ARGS)
+
+# Translators: after an English change, then before committing (docs/translating.md).
+catalogs: $(STAMP)
+	$(BIN)/python -m autograder catalogs update
+
+check-catalogs: $(STAMP)
+	$(BIN)/python -m autograder catalogs check
 
 # Lint first (ruff and mypy), so that CI checks both.
 test: lint

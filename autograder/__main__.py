@@ -10,11 +10,17 @@ from importlib import import_module
 COMMANDS: dict[str, tuple[str, str]] = {
     "build": (
         "autograder.authoring.build",
-        "regenerate source/ and release/ from notebooks/ (--check: report, write nothing)",
+        "regenerate source/ and release/ (and zh/) from notebooks/ (--check: report, write "
+        "nothing)",
+    ),
+    "catalogs": (
+        "autograder.authoring.catalogs",
+        "translation catalogs: update (after an English change), check, stats",
     ),
     "student-copy": (
         "autograder.authoring.student_copy",
-        "copy release/ into the student's working copy, never overwriting a notebook",
+        "copy release/ into the student's working copy, never overwriting a notebook "
+        "(--language zh: zh/release/ into zh/student/)",
     ),
     "lab": (
         "autograder.lab.modes:lab_main",

@@ -67,6 +67,11 @@ def grading_config(root: Path, limits: Limits) -> Config:
         CheckCellMetadata,
     ]
     config.GuardedExecute.limits_json = limits.to_json()
+    # the notebook's language (course.language) survives, for its feedback page
+    config.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {
+        ("language_info", "name"),
+        ("course",),
+    }
     stopped = f"stopped after {limits.cell_timeout} s, the per-cell time limit"
     config.GuardedExecute.error_on_timeout = {
         "ename": TIME_LIMIT,

@@ -6,6 +6,8 @@ Two stories, with a screenshot of each step in artifacts/browser/:
   the public check pass, see a failing check's message alone, press Validate; the
   classroom's tools (Assignment List, formgrader, Create Assignment) and Jupyter's news
   are not there;
+* the Chinese edition (`make lab LANG=zh`): a Chinese notebook runs, a wrong answer's
+  check speaks Chinese, and so does Validate;
 * the classroom round trip, in a copy of the course directory: the instructor runs the
   README's instructor section (`make instructor`, the formgrader's Release, Collect and
   Release Feedback buttons, grade-class); two students, each in a folder of their own
@@ -312,6 +314,76 @@ def test_student_runs_fills_in_checks_and_validates(lab, browser):
         assert len(text.splitlines()) <= 40, f"{len(text.splitlines())} lines:\n{text}"
 
     step(page, "6-validate", short_validate, "Validate names each failing check, briefly")
+    page.close()
+
+
+# -- the Chinese edition -----------------------------------------------------------------
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
+
+def ensure_cjk_font() -> Path:
+    """A font with Chinese characters, so the screenshots show them (students' systems have one)."""
+    return ensure_package("fonts-wqy-microhei", lambda: CJK_FONT if CJK_FONT.exists() else None)
+
+
+@pytest.fixture(scope="module")
+def lab_zh(chromium, tmp_path_factory):
+    """`make lab LANG=zh` on a temporary working copy of zh/release/."""
+    ensure_cjk_font()
+    student = tmp_path_factory.mktemp("student-zh")
+    env = isolated_jupyter(tmp_path_factory.mktemp("chinese-jupyter"))
+    for url in start("lab", tmp_path_factory, "LANG=zh", f"STUDENT_DIR={student}", env=env):
+        yield {"url": url, "student": student}
+
+
+def test_a_chinese_notebook_runs_and_its_checks_speak_chinese(lab_zh, browser):
+    copy = lab_zh["student"] / TOPIC / f"{TOPIC}.ipynb"
+    assert nbformat.read(copy, as_version=4).metadata["course"]["language"] == "zh"
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(90_000)
+
+    def run_all():
+        open_notebook(page, f"{lab_zh['url']}/lab/tree/{TOPIC}/{TOPIC}.ipynb?token={TOKEN}")
+        page.locator(".jp-Notebook .jp-RenderedMarkdown", has_text="损失是什么").first.wait_for()
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        page.locator(".jp-OutputArea-output img").first.wait_for(timeout=120_000)
+
+    step(page, "zh-1-run-all", run_all, "the Chinese notebook opens and runs, its plot drawn")
+    cells = page.locator(".jp-Notebook .jp-CodeCell")
+    first = cells.evaluate_all(
+        "cells => cells.findIndex(c => c.textContent.includes('YOUR CODE HERE'))"
+    )
+    answer, tests = cells.nth(first), code_cell(page, "cross-entropy of logits (2.0, 1.0, 0.1)")
+
+    def chinese_message():
+        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
+        answer.scroll_into_view_if_needed()
+        answer.locator(".cm-content").click()
+        page.keyboard.press("Control+a")
+        # the natural log's answer divided by log 2: the check names that mistake
+        page.keyboard.type(
+            "ce_by_hand = (-0.1 + math.log(math.exp(2.0) + math.exp(1.0) + math.exp(0.1)))"
+            " / math.log(2)"
+        )
+        page.keyboard.press("Shift+Enter")
+        run_cell(page, tests)
+        output = tests.locator(".jp-OutputArea-output")
+        output.scroll_into_view_if_needed()
+        shown = output.inner_text()
+        assert "公开检查" in shown and "未通过" in shown, shown
+        assert "已知错误吻合" in shown, shown
+        assert "Public check" not in shown and "Traceback" not in shown, shown
+
+    step(page, "zh-2-check-message", chinese_message, "a wrong answer's check speaks Chinese")
+
+    def chinese_validate():
+        text = validate(page)
+        assert "l1_loss 的检查（test_l1_loss，2 分）" in text, text
+        assert "还没有实现" in text and "not implemented" not in text, text
+
+    step(page, "zh-3-validate", chinese_validate, "Validate reports in Chinese")
+    close_dialog(page)
     page.close()
 
 

@@ -1,8 +1,15 @@
-"""Build the course one way only: ``notebooks/*.py`` -> ``source/`` -> ``release/``.
+"""Build every edition one way only: ``notebooks/*.py`` -> ``source/`` -> ``release/``.
 
 ``source/`` is written by :mod:`autograder.authoring.cells`; ``release/`` by nbgrader's own
 ``generate_assignment``, run in a throw-away course directory so that building never
 touches the instructor's gradebook.
+
+Each edition is built from the same notebooks: the English one into ``source/`` and
+``release/``, the Chinese one into ``zh/source/`` and ``zh/release/``, its text translated
+with the catalogs of ``translations/zh/`` (:mod:`autograder.authoring.translate`), its
+cells, code, grade ids and points the English ones. Every notebook carries its language in
+its metadata (``course.language``). The build also compiles the messages the checks and the
+grader show (``autograder/locale/``, :func:`autograder.authoring.catalogs.compiled`).
 
 Every source notebook carries a stamp in its metadata: the hash of the text the build
 wrote. A source notebook whose text no longer matches its stamp was changed outside the
@@ -23,6 +30,7 @@ import nbformat
 
 from .. import paths
 from ..nbgrader_setup import fast_gradebook, nbgrader_api
+from . import catalogs, translate
 from .cells import convert
 
 STAMP = "autograder_build"
@@ -59,14 +67,43 @@ def edited_outside_build(text: str) -> bool:
     return _sha256(nbformat.writes(nb)) != stamp.get("sha256")
 
 
-def source_text(topic: str, notebooks: Path = paths.NOTEBOOKS) -> str:
+def source_notebook(
+    topic: str,
+    notebooks: Path = paths.NOTEBOOKS,
+    language: str = paths.ENGLISH,
+    translations: Path = paths.TRANSLATIONS,
+) -> nbformat.NotebookNode:
+    """The source notebook of one edition, before its stamp."""
     nb = convert((notebooks / f"{topic}.py").read_text(encoding="utf-8"), name=f"{topic}.py")
+    if language == paths.ENGLISH:
+        translate.set_language(nb, language)
+        return nb
+    found = catalogs.translations_of(topic, language, translations)
+    return translate.translated(nb, found, language)[0]
+
+
+def source_text(
+    topic: str,
+    notebooks: Path = paths.NOTEBOOKS,
+    language: str = paths.ENGLISH,
+    translations: Path = paths.TRANSLATIONS,
+) -> str:
+    nb = source_notebook(topic, notebooks, language, translations)
     return stamped_text(nb, f"{notebooks.name}/{topic}.py")
+
+
+def edition_roots(language: str, source: Path, release: Path) -> tuple[Path, Path]:
+    """An edition's ``source/`` and ``release/``: the English ones, or under ``<language>/``."""
+    if language == paths.ENGLISH:
+        return source, release
+    return source.parent / language / source.name, release.parent / language / release.name
 
 
 def release_texts(sources: dict[str, str]) -> dict[str, str]:
     """Run ``nbgrader generate_assignment`` on source notebooks; return the release texts."""
     out: dict[str, str] = {}
+    if not sources:
+        return out
     fast_gradebook()
     with tempfile.TemporaryDirectory(prefix="course-build-") as tmp:
         root = Path(tmp)
@@ -98,45 +135,64 @@ def build(
     notebooks: Path = paths.NOTEBOOKS,
     source: Path = paths.SOURCE,
     release: Path = paths.RELEASE,
+    languages: tuple[str, ...] = paths.LANGUAGES,
+    translations: Path = paths.TRANSLATIONS,
+    locale: Path = paths.LOCALE,
 ) -> list[Path]:
-    """Regenerate source and release notebooks; return the paths that were (or would be) stale.
+    """Regenerate every edition's source and release notebooks, and the compiled messages;
+    return the paths that were (or would be) stale.
 
-    A release is regenerated only when its source changed, unless ``force`` or ``check``.
-    Raises :class:`EditedOutsideBuild`, writing nothing, when a source notebook was changed
-    by hand, unless ``overwrite`` (which discards those changes).
+    ``source`` and ``release`` are the English edition's; another language's are beside
+    them (:func:`edition_roots`). A release is regenerated only when its source changed,
+    unless ``force`` or ``check``. Raises :class:`EditedOutsideBuild`, writing nothing, when
+    a source notebook was changed by hand, unless ``overwrite`` (which discards those changes).
     """
     topics = topics or paths.topics(notebooks)
-    stale: list[Path] = []
-    sources = {t: source_text(t, notebooks) for t in topics}
+    sources = {
+        language: {t: source_text(t, notebooks, language, translations) for t in topics}
+        for language in languages
+    }
     edited = [
-        paths.source_notebook(t, source)
+        path
+        for language in languages
         for t in topics
-        if (text := _read(paths.source_notebook(t, source))) is not None
-        and text != sources[t]
+        if (path := paths.source_notebook(t, edition_roots(language, source, release)[0]))
+        and (text := _read(path)) is not None
+        and text != sources[language][t]
         and edited_outside_build(text)
     ]
     if edited and not overwrite:
         raise EditedOutsideBuild(edited_message(edited, notebooks))
-    to_release = []
-    for topic, text in sources.items():
-        path = paths.source_notebook(topic, source)
-        if _read(path) != text:
-            stale.append(path)
-            to_release.append(topic)
-        elif force or check or not paths.release_notebook(topic, release).exists():
-            to_release.append(topic)
-    releases = release_texts({t: sources[t] for t in to_release}) if to_release else {}
-    for topic, text in releases.items():
-        path = paths.release_notebook(topic, release)
-        if _read(path) != text:
-            stale.append(path)
+    stale: list[Path] = []
+    writes: dict[Path, str | bytes] = {}
+    for language in languages:
+        source_root, release_root = edition_roots(language, source, release)
+        to_release = []
+        for topic, text in sources[language].items():
+            path = paths.source_notebook(topic, source_root)
+            if _read(path) != text:
+                writes[path] = text
+                to_release.append(topic)
+            elif force or check or not paths.release_notebook(topic, release_root).exists():
+                to_release.append(topic)
+        released = release_texts({t: sources[language][t] for t in to_release})
+        for topic, text in released.items():
+            path = paths.release_notebook(topic, release_root)
+            if _read(path) != text:
+                writes[path] = text
+    for path, binary in catalogs.compiled(translations, locale).items():
+        if (path.read_bytes() if path.exists() else None) != binary:
+            writes[path] = binary
+    stale = list(writes)
     if not check:
-        for path in stale:
-            topic = path.parent.name
-            text = sources[topic] if path.is_relative_to(source) else releases[topic]
+        for path, data in writes.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        _remove_orphans(paths.topics(notebooks), (source, release))
+            if isinstance(data, bytes):
+                path.write_bytes(data)
+            else:
+                path.write_text(data, encoding="utf-8")
+        for language in languages:
+            _remove_orphans(paths.topics(notebooks), edition_roots(language, source, release))
     return stale
 
 

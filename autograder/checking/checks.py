@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import integrity
+from . import i18n, integrity
 from .comparison import compare, copy_inputs, describe, differing_digits
 from .forbid import describe_hit, describe_removed, forbid_calls, watching
+from .i18n import case_label, tr
 from .promises import (
     UNKNOWN_REDUCTION,
     ArgumentSnapshot,
@@ -45,6 +46,36 @@ class CheckFailed(AssertionError):
     def _render_traceback_(self) -> list[str]:
         lines = str(self).split("\n")
         return ["\x1b[0;31m" + lines[0] + "\x1b[0m", *lines[1:]]
+
+
+def not_implemented(
+    kind: str, name: str, error: NotImplementedError | None = None, student: Any = None
+) -> str:
+    """What a check says about the release's stub (``raise NotImplementedError()``).
+
+    A student who wrote ``l1_loss`` on top of an unfinished ``reduce`` must read that
+    ``reduce`` is what is missing, not that their ``l1_loss`` is. Only a function of the
+    student's own notebook is named (one their function's globals hold), never torch's.
+    """
+    tb = error.__traceback__ if error is not None else None
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is not None:
+        code = tb.tb_frame.f_code
+        helper = getattr(student, "__globals__", {}).get(code.co_name)
+        if getattr(helper, "__code__", None) is code and helper is not student:
+            return tr(
+                "{kind}: {name} calls {helper}, which is not implemented yet.",
+                kind=kind,
+                name=name,
+                helper=code.co_name,
+            )
+    return tr("{kind}: {name} is not implemented yet.", kind=kind, name=name)
+
+
+def known_mistake(name: str) -> str:
+    """The line that names a known mistake, in the student's language."""
+    return tr("This matches a known mistake: {mistake}.", mistake=i18n.mistake(name))
 
 
 def quoted(label: str) -> str:
@@ -109,9 +140,18 @@ def _watched_call(
         except Exception as raised:
             error = raised
     if watch.removed:
-        raise CheckFailed(f"{kind} refused to run: {name} {describe_removed()}")
+        raise CheckFailed(
+            tr(
+                "{kind} refused to run: {name} {problem}",
+                kind=kind,
+                name=name,
+                problem=describe_removed(),
+            )
+        )
     if watch.hit is not None:
-        raise CheckFailed(f"{kind}: {name} {describe_hit(watch.hit)}")
+        raise CheckFailed(
+            tr("{kind}: {name} {problem}", kind=kind, name=name, problem=describe_hit(watch.hit))
+        )
     if error is not None:
         raise error
     return result
@@ -119,7 +159,7 @@ def _watched_call(
 
 def check_kind(public: bool) -> str:
     """How a message starts: "Public check" or "Hidden check"."""
-    return "Public check" if public else "Hidden check"
+    return tr("Public check") if public else tr("Hidden check")
 
 
 def refuse_if_tampered(kind: str) -> None:
@@ -128,9 +168,13 @@ def refuse_if_tampered(kind: str) -> None:
     if changed:
         names = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
         raise CheckFailed(
-            f"{kind} refused to run: code in this notebook replaced {names}. "
-            "The checks compare with PyTorch itself, so nothing it provides may be patched. "
-            "Restart the kernel and remove that code."
+            tr(
+                "{kind} refused to run: code in this notebook replaced {names}. "
+                "The checks compare with PyTorch itself, so nothing it provides may be patched. "
+                "Restart the kernel and remove that code.",
+                kind=kind,
+                names=names,
+            )
         )
 
 
@@ -143,36 +187,24 @@ def begin_check(
     """
     kind = check_kind(public)
     refuse_if_tampered(kind)
-    name = str(name or getattr(student, "__name__", "your function"))
+    name = str(name or getattr(student, "__name__", None) or tr("your function"))
     if not callable(student):
-        raise CheckFailed(f"{kind}: {name} should be a function, got {describe(student)}")
+        raise CheckFailed(
+            tr(
+                "{kind}: {name} should be a function, got {value}",
+                kind=kind,
+                name=name,
+                value=describe(student),
+            )
+        )
     forbid = tuple(forbid)
     _ARMED.clear()
     if forbid:
         problem = forbid_calls(student, forbid)
         if problem:
-            raise CheckFailed(f"{kind}: {name} {problem}")
+            raise CheckFailed(tr("{kind}: {name} {problem}", kind=kind, name=name, problem=problem))
         _ARMED.update(student=student, forbid=forbid, kind=kind, name=name)
     return kind, name
-
-
-def not_implemented(kind: str, name: str, error: NotImplementedError, student: Any = None) -> str:
-    """ "not implemented yet", naming the unfinished function when it is not ``name`` itself.
-
-    A student who wrote ``l1_loss`` on top of an unfinished ``reduce`` must read that
-    ``reduce`` is what is missing, not that their ``l1_loss`` is. Only a function of the
-    student's own notebook is named (one their function's globals hold), never torch's.
-    """
-    tb = error.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is None:
-        return f"{kind}: {name} is not implemented yet."
-    code = tb.tb_frame.f_code
-    helper = getattr(student, "__globals__", {}).get(code.co_name)
-    if getattr(helper, "__code__", None) is not code or helper is student:
-        return f"{kind}: {name} is not implemented yet."
-    return f"{kind}: {name} calls {code.co_name}, which is not implemented yet."
 
 
 @contextlib.contextmanager
@@ -191,8 +223,18 @@ def student_errors(
     except NotImplementedError as error:
         raise CheckFailed(not_implemented(kind, name, error, student)) from None
     except Exception as error:
-        where = f"{kind} {quoted(label)} failed" if label else kind
-        raise CheckFailed(f"{where}: {name} raised {_type(error).__name__}: {error}") from None
+        raised = f"{_type(error).__name__}: {error}"
+        if label:
+            text = tr(
+                "{kind} {label} failed: {name} raised {error}",
+                kind=kind,
+                label=quoted(case_label(label)),
+                name=name,
+                error=raised,
+            )
+        else:
+            text = tr("{kind}: {name} raised {error}", kind=kind, name=name, error=raised)
+        raise CheckFailed(text) from None
 
 
 @dataclass
@@ -250,7 +292,7 @@ def _unknown_reduction_failure(
     problem = unknown_reduction_problem(got, error)
     if problem is None:
         return None
-    label = f"an unknown reduction, {UNKNOWN_REDUCTION!r}"
+    label = tr("an unknown reduction, {reduction}", reduction=repr(UNKNOWN_REDUCTION))
     line = f"{name}(..., reduction={UNKNOWN_REDUCTION!r}) {problem}"
     return _Failure(Case(label, args, kwargs), [line])
 
@@ -260,19 +302,24 @@ def _message(
 ) -> str:
     shown = mistake[1] if mistake else failures[0]
     case = shown.case
-    text = f"{kind} {quoted(case.label)} failed for {describe_call(name, case)}:"
+    text = tr(
+        "{kind} {label} failed for {call}:",
+        kind=kind,
+        label=quoted(case_label(case.label)),
+        call=describe_call(name, case),
+    )
     for line in shown.lines:
         text += f"\n  {line}"
     if shown.returned:
         digits = differing_digits(shown.got, shown.expected)
-        text += (
-            f"\n  expected: {describe(shown.expected, digits)}"
-            f"\n  got:      {describe(shown.got, digits)}"
-        )
+        text += "\n  " + tr("expected: {value}", value=describe(shown.expected, digits))
+        text += "\n  " + tr("got:      {value}", value=describe(shown.got, digits))
     if len(failures) > 1:
-        text += f"\n  ({len(failures)} of {total} cases failed.)"
+        text += "\n  " + tr(
+            "({failed} of {total} cases failed.)", failed=len(failures), total=total
+        )
     if mistake:
-        text += f"\n  This matches a known mistake: {mistake[0]}."
+        text += "\n  " + known_mistake(mistake[0])
     return text
 
 
@@ -329,11 +376,9 @@ def check_function(
         except NotImplementedError as error:
             raise CheckFailed(not_implemented(kind, name, error, student)) from None
         except Exception as error:
-            failures.append(
-                _Failure(
-                    case, [f"{describe_call(name, case)} raised {_type(error).__name__}: {error}"]
-                )
-            )
+            raised = f"{_type(error).__name__}: {error}"
+            line = tr("{call} raised {error}", call=describe_call(name, case), error=raised)
+            failures.append(_Failure(case, [line]))
             continue
         lines = []
         problem = result_problem(got, floats=floats, detached=detached)
@@ -346,7 +391,13 @@ def check_function(
         if lines:
             failures.append(_Failure(case, lines, got, expected, returned=problem is not None))
     if count == 0 or first is None:
-        raise CheckFailed(f"{kind}: no cases were given for {name} (a bug in the course).")
+        raise CheckFailed(
+            tr(
+                "{kind}: no cases were given for {name} (a bug in the course).",
+                kind=kind,
+                name=name,
+            )
+        )
     if not failures and unknown_reduction:
         failure = _unknown_reduction_failure(student, first, name, kind, forbid)
         if failure is not None:
@@ -376,16 +427,19 @@ def check_value(
     """
     kind = check_kind(public)
     refuse_if_tampered(kind)
+    shown = quoted(case_label(label))
     if got is Ellipsis or got is None:
-        raise CheckFailed(f"{kind}: {quoted(label)} has no answer yet.")
+        raise CheckFailed(tr("{kind}: {label} has no answer yet.", kind=kind, label=shown))
     problem = result_problem(got, floats=floats, detached=detached)
     if problem:
-        raise CheckFailed(f"{kind} {quoted(label)} failed: {problem}")
+        raise CheckFailed(
+            tr("{kind} {label} failed: {problem}", kind=kind, label=shown, problem=problem)
+        )
     problem = compare(got, expected, rtol=rtol, atol=atol)
     if problem:
-        message = f"{kind} {quoted(label)} failed: {problem}"
-        for mistake, wrong in (mistakes or {}).items():
+        message = tr("{kind} {label} failed: {problem}", kind=kind, label=shown, problem=problem)
+        for name, wrong in (mistakes or {}).items():
             if compare(got, wrong, rtol=rtol, atol=atol, dtype=False) is None:
-                message += f"\n  This matches a known mistake: {mistake}."
+                message += "\n  " + known_mistake(name)
                 break
         raise CheckFailed(message)

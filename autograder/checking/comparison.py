@@ -13,6 +13,8 @@ from typing import Any
 
 import torch
 
+from .i18n import tr
+
 # Captured before any student code runs; later patches of torch cannot change a comparison.
 _Tensor = torch.Tensor
 _Parameter = torch.nn.Parameter
@@ -44,7 +46,11 @@ def describe(value: Any, digits: int = 4) -> str:
     """
     if _isinstance(value, _Tensor):
         shape = tuple(value.shape)
-        text = f"tensor of shape {shape}, {str(value.dtype).replace('torch.', '')}"
+        text = tr(
+            "tensor of shape {shape}, {dtype}",
+            shape=shape,
+            dtype=str(value.dtype).replace("torch.", ""),
+        )
         if value.numel() <= 8:
             values = _detach(value).tolist()
             text += f" {_round(values, digits)}"
@@ -57,7 +63,7 @@ def describe(value: Any, digits: int = 4) -> str:
     if _isinstance(value, dict):
         return "{" + ", ".join(f"{k!r}: {describe(v, digits)}" for k, v in value.items()) + "}"
     if _isinstance(value, _FUNCTION_TYPES):
-        return f"<function {_getattr(value, '__name__', '?')}>"
+        return tr("<function {name}>", name=_getattr(value, "__name__", "?"))
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -142,11 +148,19 @@ def compare(got: Any, expected: Any, *, rtol: float, atol: float, dtype: bool = 
     """
     if _isinstance(expected, _Tensor):
         if _type(got) not in TENSOR_TYPES:
-            return f"expected a torch.Tensor, got {_type(got).__name__}"
+            return tr("expected a torch.Tensor, got {type}", type=_type(got).__name__)
         if tuple(got.shape) != tuple(expected.shape):
-            return f"shape {tuple(got.shape)}, expected {tuple(expected.shape)}"
+            return tr(
+                "shape {shape}, expected {expected}",
+                shape=tuple(got.shape),
+                expected=tuple(expected.shape),
+            )
         if dtype and got.dtype != expected.dtype:
-            return f"dtype {got.dtype}, expected {expected.dtype} (same as torch gives)"
+            return tr(
+                "dtype {dtype}, expected {expected} (same as torch gives)",
+                dtype=got.dtype,
+                expected=expected.dtype,
+            )
         g = _to(_detach(got), "cpu", _float64)
         e = _to(_detach(expected), "cpu", _float64)
         rtol, atol = widened_tolerance(expected, e, rtol, atol)
@@ -157,53 +171,82 @@ def compare(got: Any, expected: Any, *, rtol: float, atol: float, dtype: bool = 
             flat = int(diff.reshape(-1).argmax())
             worst_g, worst_e = float(g.reshape(-1)[flat]), float(e.reshape(-1)[flat])
             digits = distinct_digits(worst_g, worst_e)
-            where = ""
+            values = {
+                "expected": f"{worst_e:.{digits}g}",
+                "got": f"{worst_g:.{digits}g}",
+                "difference": f"{float(diff.max()):.3g}",
+                "dtype": str(expected.dtype)[6:],
+                "rtol": f"{rtol:.2g}",
+                "atol": f"{atol:.2g}",
+            }
             if g.dim():
                 index = tuple(int(i) for i in _unravel_index(_tensor(flat), g.shape))
-                where = f" at index {index[0] if len(index) == 1 else index}"
-            return (
-                f"values differ{where}: expected {worst_e:.{digits}g}, got {worst_g:.{digits}g} "
-                f"(largest difference {float(diff.max()):.3g}; tolerance for "
-                f"{str(expected.dtype)[6:]}: rtol={rtol:.2g}, atol={atol:.2g})"
+                return tr(
+                    "values differ at index {index}: expected {expected}, got {got} (largest "
+                    "difference {difference}; tolerance for {dtype}: rtol={rtol}, atol={atol})",
+                    index=index[0] if len(index) == 1 else index,
+                    **values,
+                )
+            return tr(
+                "values differ: expected {expected}, got {got} (largest difference "
+                "{difference}; tolerance for {dtype}: rtol={rtol}, atol={atol})",
+                **values,
             )
         return None
     if _isinstance(expected, bool):
         if _type(got) is not bool:
-            return f"expected True or False, got {_type(got).__name__}"
-        return None if got is expected else f"got {got}, expected {expected}"
+            return tr("expected True or False, got {type}", type=_type(got).__name__)
+        return (
+            None
+            if got is expected
+            else tr("got {got}, expected {expected}", got=got, expected=expected)
+        )
     if _isinstance(expected, int | float):
         if _type(got) not in (int, float) and not _isinstance(got, _Tensor):
-            return f"expected a number, got {_type(got).__name__}"
+            return tr("expected a number, got {type}", type=_type(got).__name__)
         if _isinstance(got, _Tensor):
             if got.numel() != 1:
-                return f"expected one number, got a tensor of shape {tuple(got.shape)}"
+                return tr(
+                    "expected one number, got a tensor of shape {shape}", shape=tuple(got.shape)
+                )
             got = float(_detach(got).item())
         got, expected = float(got), float(expected)
         if math.isnan(expected) and math.isnan(got):
             return None
         if not math.isclose(got, expected, rel_tol=rtol, abs_tol=atol):
             digits = distinct_digits(got, expected, 6)
-            return (
-                f"got {got:.{digits}g}, expected {expected:.{digits}g} "
-                f"(tolerance: rtol={rtol:.2g}, atol={atol:.2g})"
+            return tr(
+                "got {got}, expected {expected} (tolerance: rtol={rtol}, atol={atol})",
+                got=f"{got:.{digits}g}",
+                expected=f"{expected:.{digits}g}",
+                rtol=f"{rtol:.2g}",
+                atol=f"{atol:.2g}",
             )
         return None
     if _isinstance(expected, tuple | list):
         if _type(got) not in (tuple, list) or len(got) != len(expected):
-            return f"expected a sequence of {len(expected)} items, got {describe(got)}"
+            return tr(
+                "expected a sequence of {count} items, got {value}",
+                count=len(expected),
+                value=describe(got),
+            )
         for i, (g, e) in enumerate(zip(got, expected, strict=True)):
             problem = compare(g, e, rtol=rtol, atol=atol, dtype=dtype)
             if problem:
-                return f"item {i}: {problem}"
+                return tr("item {index}: {problem}", index=i, problem=problem)
         return None
     if _isinstance(expected, dict):
         if _type(got) is not dict or set(got) != set(expected):
-            return f"expected a dict with keys {sorted(expected)}, got {describe(got)}"
+            return tr(
+                "expected a dict with keys {keys}, got {value}",
+                keys=sorted(expected),
+                value=describe(got),
+            )
         for key in expected:
             problem = compare(got[key], expected[key], rtol=rtol, atol=atol, dtype=dtype)
             if problem:
                 return f"[{key!r}]: {problem}"
         return None
     if _type(got) is not _type(expected) or got != expected:
-        return f"got {describe(got)}, expected {describe(expected)}"
+        return tr("got {got}, expected {expected}", got=describe(got), expected=describe(expected))
     return None

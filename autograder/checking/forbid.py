@@ -38,6 +38,8 @@ from typing import Any
 
 import torch
 
+from .i18n import tr
+
 _getprofile = sys.getprofile
 _setprofile = sys.setprofile
 _threading_getprofile = threading.getprofile
@@ -62,7 +64,6 @@ _OP_NAMESPACES = {
 }
 # Code from these packages is the course's or a library's, never a student's helper.
 _LIBRARIES = {"torch", "numpy", "math", "autograder", "functools", "builtins", "torchvision"}
-_ADVICE = "Write the computation yourself from tensor operations."
 
 
 def resolve(dotted: str) -> object | None:
@@ -341,19 +342,31 @@ def forbid_calls(func: Callable, forbidden_names: Iterable[str]) -> str | None:
         if _id(fn) in seen:
             continue
         seen.add(_id(fn))
-        where = "" if fn is top else f" (through your helper {fn.__name__})"
         for ref in referenced_objects(fn):
             for obj in _expand(ref):
                 name = rules.name_of(obj)
+                if name is not None and fn is top:
+                    return tr(
+                        "uses {name}, the function it should implement by hand. Write the "
+                        "computation yourself from tensor operations.",
+                        name=name,
+                    )
                 if name is not None:
-                    return (
-                        f"uses {name}{where}, the function it should implement by hand. {_ADVICE}"
+                    return tr(
+                        "uses {name} (through your helper {helper}), the function it should "
+                        "implement by hand. Write the computation yourself from tensor operations.",
+                        name=name,
+                        helper=fn.__name__,
                     )
                 queue += [h for h in _helpers_of(obj) if _id(h) not in seen]
     if top is None and callable(func):
         name = rules.name_of(func)
         if name is not None:
-            return f"is {name} itself, the function it should implement by hand. {_ADVICE}"
+            return tr(
+                "is {name} itself, the function it should implement by hand. Write the "
+                "computation yourself from tensor operations.",
+                name=name,
+            )
     return None
 
 
@@ -472,11 +485,15 @@ def watching(forbidden_names: Iterable[str], exempt: Iterable[object] = ()) -> I
 
 def describe_hit(name: str) -> str:
     """The sentence a check shows for a forbidden call seen while the function ran."""
-    return f"called {name} while the check ran it. {_ADVICE}"
+    return tr(
+        "called {name} while the check ran it. Write the computation yourself from tensor "
+        "operations.",
+        name=name,
+    )
 
 
 def describe_removed() -> str:
-    return (
+    return tr(
         "removed the check's watch on forbidden calls (sys.setprofile) while it ran. "
         "Remove that code."
     )

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from .comparison import describe
+from .i18n import tr
 
 _Tensor = torch.Tensor
 _Module = torch.nn.Module
@@ -39,7 +40,7 @@ UNKNOWN_REDUCTION = "max"
 
 def argument_names(func: Callable, args: tuple, kwargs: Mapping[str, Any]) -> list[str]:
     """A name for every argument as the function calls it (``input``, ``x``...)."""
-    names = [f"argument {i + 1}" for i in range(len(args))]
+    names = [tr("argument {number}", number=i + 1) for i in range(len(args))]
     try:
         bound = inspect.signature(func).bind_partial(*args, **kwargs)
     except (TypeError, ValueError):
@@ -70,6 +71,8 @@ def _tensors_in(value: Any, path: str, depth: int = 0) -> Iterator[tuple[str, to
 class _Record:
     path: str
     root: str
+    position: str | None
+    """``"2"`` for the second argument when the function gives it no name."""
     tensor: torch.Tensor
     values: torch.Tensor
     shape: tuple[int, ...]
@@ -95,12 +98,14 @@ class ArgumentSnapshot:
         names = argument_names(func, args, kwargs)
         values = [*args, *kwargs.values()]
         self.records: list[_Record] = []
+        unnamed = {tr("argument {number}", number=i + 1): str(i + 1) for i in range(len(args))}
         for name, value in zip(names, values, strict=False):
             for path, tensor in _tensors_in(value, name):
                 self.records.append(
                     _Record(
                         path,
                         name,
+                        unnamed.get(name),
                         tensor,
                         _clone(_detach(tensor)),
                         tuple(tensor.shape),
@@ -118,15 +123,24 @@ class ArgumentSnapshot:
         allowed = {str(a) for a in (may_change or ())}
         found = []
         for r in self.records:
-            position = r.root.removeprefix("argument ")
-            if r.root in allowed or position in allowed:
+            if r.root in allowed or r.position in allowed:
                 continue
             t = r.tensor
             if bool(t.requires_grad) != r.requires_grad:
-                now = "now requires" if t.requires_grad else "no longer requires"
                 found.append(
-                    f"the caller's {r.path} {now} a gradient (requires_grad_ was called on "
-                    "it): make a copy first, for example x.detach().clone().requires_grad_(True)"
+                    tr(
+                        "the caller's {path} now requires a gradient (requires_grad_ was called "
+                        "on it): make a copy first, for example "
+                        "x.detach().clone().requires_grad_(True)",
+                        path=r.path,
+                    )
+                    if t.requires_grad
+                    else tr(
+                        "the caller's {path} no longer requires a gradient (requires_grad_ was "
+                        "called on it): make a copy first, for example "
+                        "x.detach().clone().requires_grad_(True)",
+                        path=r.path,
+                    )
                 )
                 continue
             grad = t.grad
@@ -134,26 +148,40 @@ class ArgumentSnapshot:
                 grad is not None and r.grad is not None and not _same_values(grad, r.grad)
             ):
                 found.append(
-                    f"the caller's {r.path}.grad changed: a gradient was accumulated into "
-                    "the tensor it was given; work on a copy"
+                    tr(
+                        "the caller's {path}.grad changed: a gradient was accumulated into "
+                        "the tensor it was given; work on a copy",
+                        path=r.path,
+                    )
                 )
                 continue
             if tuple(t.shape) != r.shape or t.dtype != r.dtype:
                 found.append(
-                    f"the caller's {r.path} was changed in place (now of shape "
-                    f"{tuple(t.shape)}, {str(t.dtype).removeprefix('torch.')}); work on a copy"
+                    tr(
+                        "the caller's {path} was changed in place (now of shape {shape}, "
+                        "{dtype}); work on a copy",
+                        path=r.path,
+                        shape=tuple(t.shape),
+                        dtype=str(t.dtype).removeprefix("torch."),
+                    )
                 )
                 continue
             if not _same_values(_detach(t), r.values):
                 found.append(
-                    f"the caller's {r.path} was changed in place (its values differ after the "
-                    "call); work on a copy (.clone())"
+                    tr(
+                        "the caller's {path} was changed in place (its values differ after the "
+                        "call); work on a copy (.clone())",
+                        path=r.path,
+                    )
                 )
                 continue
             if int(t._version) != r.version:
                 found.append(
-                    f"the caller's {r.path} was written to in place (even if its values were "
-                    "put back); work on a copy (.clone())"
+                    tr(
+                        "the caller's {path} was written to in place (even if its values were "
+                        "put back); work on a copy (.clone())",
+                        path=r.path,
+                    )
                 )
         return found
 
@@ -178,17 +206,25 @@ def result_problem(got: Any, *, floats: bool = False, detached: bool = False) ->
     float", "a list of floats"), not a tensor. ``detached``: no tensor in the result requires
     a gradient or carries a graph ("return a detached tensor").
     """
-    for path, value in _numbers(got, "the result"):
+    for path, value in _numbers(got, tr("the result")):
         if floats and _type(value) not in (int, float) and not _isinstance(value, float):
+            if _isinstance(value, _Tensor) and value.requires_grad:
+                return tr(
+                    "{path} should be a Python float, got a tensor that still carries its "
+                    "autograd graph (use .item())",
+                    path=path,
+                )
             if _isinstance(value, _Tensor):
-                graph = " that still carries its autograd graph" if value.requires_grad else ""
-                return f"{path} should be a Python float, got a tensor{graph} (use .item())"
-            return f"{path} should be a Python float, got {describe(value)}"
+                return tr("{path} should be a Python float, got a tensor (use .item())", path=path)
+            return tr(
+                "{path} should be a Python float, got {value}", path=path, value=describe(value)
+            )
         if detached and _isinstance(value, _Tensor):
             if value.requires_grad or value.grad_fn is not None:
-                return (
-                    f"{path} still carries an autograd graph (requires_grad=True); "
-                    "return it detached (.detach())"
+                return tr(
+                    "{path} still carries an autograd graph (requires_grad=True); "
+                    "return it detached (.detach())",
+                    path=path,
                 )
     return None
 
@@ -200,11 +236,13 @@ def unknown_reduction_problem(got: Any, error: BaseException | None) -> str | No
     if _isinstance(error, ValueError):
         return None
     if error is not None:
-        return (
-            f"raised {_type(error).__name__}: {error}; it should raise a ValueError for a "
-            "reduction it does not know, as torch does"
+        return tr(
+            "raised {error}; it should raise a ValueError for a reduction it does not know, "
+            "as torch does",
+            error=f"{_type(error).__name__}: {error}",
         )
-    return (
-        f"returned {describe(got)} instead of raising a ValueError for a reduction it does "
-        "not know, as torch does (an unknown reduction must not be taken for another one)"
+    return tr(
+        "returned {value} instead of raising a ValueError for a reduction it does not know, "
+        "as torch does (an unknown reduction must not be taken for another one)",
+        value=describe(got),
     )

@@ -14,7 +14,9 @@ It replaces ``Execute`` in ``Autograde.autograde_preprocessors`` (see
   shown there as partial credit, and tests cells show nothing of their own);
 * limits each cell's time, the notebook's time and each cell's output. A kernel that
   dies (``os._exit``, a signal) or that an interrupt cannot stop is killed, and every
-  later tests cell scores 0 with the reason; the points earned before it are kept.
+  later tests cell scores 0 with the reason; the points earned before it are kept;
+* starts the kernel in the notebook's language (``metadata.course.language``, which the
+  grader writes), so that the checks' messages come out in it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute
 from traitlets import Unicode
 
+from ..checking import i18n
 from .sandbox import Limits, kill_session, pids_cgroup
 
 MARK = "autograder-proof:"
@@ -52,6 +55,8 @@ class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager that starts the kernel through :func:`apply` and cleans up after it."""
 
     limits_json = Limits().to_json()
+    language = i18n.ENGLISH
+    """The language of the notebook the kernel runs: its checks speak it."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,6 +80,7 @@ class SandboxKernelManager(AsyncKernelManager):
         return launcher + cmd
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
+        kw["env"] = {**(kw.get("env") or os.environ), i18n.ENV: self.language}
         await super()._async_launch_kernel(kernel_cmd, **kw)
         self._kernel_pid = getattr(getattr(self, "provisioner", None), "pid", None)
 
@@ -105,8 +111,12 @@ class GuardedExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self.limits = Limits.from_json(self.limits_json)
+        course = nb.metadata.get("course", {})
+        language = (isinstance(course, dict) and i18n.known(course.get("language"))) or "en"
         self.kernel_manager_class = type(
-            "CourseKernelManager", (SandboxKernelManager,), {"limits_json": self.limits_json}
+            "CourseKernelManager",
+            (SandboxKernelManager,),
+            {"limits_json": self.limits_json, "language": language},
         )
         self.timeout = self.limits.cell_timeout
         self.iopub_timeout = 5

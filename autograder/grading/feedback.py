@@ -13,7 +13,8 @@ preprocessors below run in ``GenerateFeedback.preprocessors``
   themselves, so the page needs no network (nbgrader's template loads MathJax from a CDN).
 
 :func:`finish_page` then removes that MathJax script and wraps long lines, so a long
-failure message stays on the screen.
+failure message stays on the screen, and puts the page's own words (nbgrader's headings:
+"Score", "Test cell", "Student's answer"...) in the language of the notebook.
 """
 
 from __future__ import annotations
@@ -25,18 +26,27 @@ from pathlib import Path
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from ..checking.i18n import ENGLISH, N_, known, translated
+
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-PLACEHOLDER = "# (hidden tests run here when the notebook is graded; they are not shown)"
+PLACEHOLDER = N_("# (hidden tests run here when the notebook is graded; they are not shown)")
 TIME_LIMIT = "TimeLimit"
 """The ``ename`` of the error output that the grader puts in a cell stopped by its time limit."""
 
 
-def strip_hidden(source: str) -> str:
+def notebook_language(nb) -> str:
+    """The language the build wrote into a notebook (``metadata.course.language``)."""
+    course = nb.get("metadata", {}).get("course", {})
+    return (isinstance(course, dict) and known(course.get("language"))) or ENGLISH
+
+
+def strip_hidden(source: str, language: str = ENGLISH) -> str:
     lines, out, hiding = source.split("\n"), [], False
+    placeholder = translated(PLACEHOLDER, language)
     for line in lines:
         if line.strip() == BEGIN:
             hiding = True
-            out.append(line[: len(line) - len(line.lstrip())] + PLACEHOLDER)
+            out.append(line[: len(line) - len(line.lstrip())] + placeholder)
         elif line.strip() == END:
             hiding = False
         elif not hiding:
@@ -45,11 +55,15 @@ def strip_hidden(source: str) -> str:
 
 
 class HideHiddenTests(NbGraderPreprocessor):
+    def preprocess(self, nb, resources):
+        self.language = notebook_language(nb)
+        return super().preprocess(nb, resources)
+
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
         if BEGIN in cell.source:
-            cell.source = strip_hidden(cell.source)
+            cell.source = strip_hidden(cell.source, getattr(self, "language", ENGLISH))
         outputs = cell.get("outputs", [])
         if any(o.output_type == "error" and o.ename == TIME_LIMIT for o in outputs):
             # the interrupt that stopped the cell says nothing the limit does not
@@ -115,24 +129,77 @@ math[display="block"] { margin: 0.8em 0; }
 """
 
 
-def finish_page(page: str) -> str:
-    """A feedback page that loads nothing from the network and wraps long lines."""
+def finish_page(page: str, language: str = ENGLISH) -> str:
+    """A feedback page that loads nothing from the network, wraps long lines and speaks
+    the notebook's language."""
     page = _MATHJAX.sub("", page)
     page = re.sub(r"<!-- (Loading|End of) mathjax[^>]*-->\s*", "", page, flags=re.I)
     page = re.sub(r"<script[^>]+src=\"https?://[^\"]*mathjax[^\"]*\"[^>]*>\s*</script>", "", page)
-    return page.replace("</head>", WRAP_CSS + "</head>", 1)
+    page = page.replace("</head>", WRAP_CSS + "</head>", 1)
+    return page_in(page, language) if language != ENGLISH else page
 
 
-def message_page(title: str, message: str) -> str:
+HTML_LANG = {"zh": "zh-CN"}
+"""The ``lang`` attribute of a page in each language."""
+
+# The words of nbgrader's feedback template (feedback/index.html.j2), found only inside its
+# own headings: the top panel (title and table of contents) and each graded cell's heading.
+_HEADINGS = re.compile(r'<div class="panel-heading">.*?</div>', re.S)
+_PAGE_WORDS: list[tuple[re.Pattern, str]] = [
+    (
+        re.compile(r"Late submission penalty \(Score: -(?P<penalty>[\d.]+)\)"),
+        N_("Late submission penalty (Score: -{penalty})"),
+    ),
+    (
+        re.compile(r"\(Score: (?P<score>[\d.]+) / (?P<max_score>[\d.]+)\)"),
+        N_("(Score: {score} / {max_score})"),
+    ),
+    (
+        re.compile(r"(?<![(\w])Score: (?P<score>[\d.]+) / (?P<max_score>[\d.]+)"),
+        N_("Score: {score} / {max_score}"),
+    ),
+    (re.compile(r"(?<=>)Test cell(?=</a>)"), N_("Test cell")),
+    (re.compile(r"(?<=>)Coding free-response(?=</a>)"), N_("Coding free-response")),
+    (re.compile(r"(?<=>)Written response(?=</a>)"), N_("Written response")),
+    (re.compile(r"(?<=>)Task(?=</a>)"), N_("Task")),
+    (re.compile(r"(?<=>)Comment(?=</a>)"), N_("Comment")),
+    (re.compile(r"(?<=>)\(Top\)(?=</a>)"), N_("(Top)")),
+    (re.compile(r"(?<=\">)Student's answer(?=</span>)"), N_("Student's answer")),
+    (re.compile(r"(?<=\">)Student's task(?=</span>)"), N_("Student's task")),
+    (re.compile(r"(?<=\">)Grade cell:(?= <code>)"), N_("Grade cell:")),
+    (re.compile(r"(?<=\">)Task:(?= <code>)"), N_("Task:")),
+]
+
+
+def page_in(page: str, language: str) -> str:
+    """nbgrader's feedback page with the words of its own headings in ``language``."""
+
+    def words(message: str):
+        return lambda match: translated(message, language, **match.groupdict())
+
+    def heading(match: re.Match) -> str:
+        text = match.group(0)
+        for pattern, message in _PAGE_WORDS:
+            text = pattern.sub(words(message), text)
+        return text
+
+    page = _HEADINGS.sub(heading, page)
+    page = page.replace("<b>Comments:</b>", f"<b>{translated(N_('Comments:'), language)}</b>")
+    return page.replace("<html>", f'<html lang="{HTML_LANG.get(language, language)}">', 1)
+
+
+def message_page(title: str, message: str, language: str = ENGLISH) -> str:
     """A small feedback page for a notebook that could not be graded."""
+    lang = HTML_LANG.get(language, language)
+    score = translated(N_("Score: {score}"), language, score=0)
     return (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title></head><body>"
-        f"<h1>{html.escape(title)}</h1><p>Score: 0</p><p>{html.escape(message)}</p>"
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(score)}</p><p>{html.escape(message)}</p>"
         "</body></html>\n"
     )
 
 
-def write_message_page(path: Path, title: str, message: str) -> None:
+def write_message_page(path: Path, title: str, message: str, language: str = ENGLISH) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(message_page(title, message), encoding="utf-8")
+    path.write_text(message_page(title, message, language), encoding="utf-8")

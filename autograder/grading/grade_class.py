@@ -1,7 +1,9 @@
 """``python -m autograder grade-class``: grade nbgrader's ``submitted/<student>/<assignment>/``.
 
 Submissions are graded in parallel, each worker process in its own private course
-(:class:`autograder.grading.grader.CourseGrader`), and merged into one gradebook.
+(:class:`autograder.grading.grader.CourseGrader`), and merged into one gradebook. Each
+submission is graded in its own edition's language (English, or Chinese: its notebooks say
+which), or in the one ``--language`` names.
 
 Run in an nbgrader course directory (a folder with ``nbgrader_config.py``, such as this
 repository), it writes where nbgrader looks (:mod:`autograder.grading.course`): the scores
@@ -48,8 +50,8 @@ from pathlib import Path
 from .. import paths
 from ..nbgrader_setup import fast_gradebook, quiet_logs
 from .course import Course, copy_submission_files, find_course, record_assignments
-from .grade_one import add_limit_options, known_assignments, limits_from
-from .grader import CourseGrader, GradingError, safe_id
+from .grade_one import add_language_option, add_limit_options, known_assignments, limits_from
+from .grader import CourseGrader, GradingError, safe_id, submission_language
 from .results import NotebookResult
 from .sandbox import Limits
 
@@ -63,6 +65,8 @@ class Task:
     folder: str
     digest: str
     """:func:`folder_digest` of the folder and the assignment's source, for the ledger."""
+    language: str = paths.ENGLISH
+    """The edition it is graded in."""
 
 
 @dataclass
@@ -121,20 +125,27 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 # -- worker side ---------------------------------------------------------------------
-_GRADER: CourseGrader | None = None
+_GRADERS: dict[str, CourseGrader] = {}
+"""This worker's grader of each edition, by language."""
 
 
-def _init_worker(assignments: list[str], limits_json: str, template: str) -> None:
-    global _GRADER
-    _GRADER = CourseGrader(assignments, Limits.from_json(limits_json), template=Path(template))
-    # forked workers leave through os._exit: atexit would not run, multiprocessing's finalizers do
-    multiprocessing.util.Finalize(_GRADER, _GRADER.close, exitpriority=10)
-    atexit.register(_GRADER.close)
+def _init_worker(templates: dict[str, tuple[list[str], str]], limits_json: str) -> None:
+    """``templates``: per language, the assignments and the root of a course to copy."""
+    for language, (assignments, template) in templates.items():
+        grader = CourseGrader(
+            assignments, Limits.from_json(limits_json), template=Path(template), language=language
+        )
+        _GRADERS[language] = grader
+        # forked workers leave through os._exit: atexit would not run, multiprocessing's
+        # finalizers do
+        multiprocessing.util.Finalize(grader, grader.close, exitpriority=10)
+        atexit.register(grader.close)
 
 
 def _grade(task: Task, feedback_root: str, autograded_root: str | None = None) -> Outcome:
     start = time.perf_counter()
-    if _GRADER is None:
+    grader = _GRADERS.get(task.language)
+    if grader is None:
         return Outcome(False, reason="the grading worker did not start")
     try:
         feedback = Path(feedback_root) / safe_id(task.student) / task.assignment
@@ -143,7 +154,7 @@ def _grade(task: Task, feedback_root: str, autograded_root: str | None = None) -
             if autograded_root
             else None
         )
-        results = _GRADER.grade(
+        results = grader.grade(
             task.student, task.assignment, Path(task.folder), feedback, autograded
         )
         return Outcome(True, results, seconds=time.perf_counter() - start)
@@ -225,14 +236,16 @@ def write_csv(db_url: str, path: Path, failures: dict[tuple[str, str], str]) -> 
 
 
 # -- the run -------------------------------------------------------------------------
-def find_tasks(submitted: Path, assignments: list[str]) -> list[Task]:
+def find_tasks(submitted: Path, assignments: list[str], language: str | None = None) -> list[Task]:
+    """Every submission, with the edition it is graded in (``language``, or its own)."""
     tasks = []
     for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
         for assignment in assignments:
             folder = student_dir / assignment
             if folder.is_dir():
-                digest = folder_digest(folder, paths.SOURCE / assignment)
-                tasks.append(Task(student_dir.name, assignment, str(folder), digest))
+                edition = language or submission_language(folder)
+                digest = folder_digest(folder, paths.source_root(edition) / assignment)
+                tasks.append(Task(student_dir.name, assignment, str(folder), digest, edition))
     return tasks
 
 
@@ -258,11 +271,13 @@ def grade_class(
     limits: Limits | None = None,
     progress: bool = True,
     course: Course | None = None,
+    language: str | None = None,
 ) -> Summary:
     """Grade every submission not graded yet.
 
     With ``course`` (an instructor's course directory), the gradebook, feedback and graded
-    notebooks go where nbgrader keeps them in that course; ``db_url`` still wins.
+    notebooks go where nbgrader keeps them in that course; ``db_url`` still wins. Each
+    submission is graded in its own language, or in ``language`` when given.
     """
     from tqdm import tqdm
 
@@ -276,7 +291,7 @@ def grade_class(
     feedback_root = course.root / course.feedback_directory if course else out / "feedback"
     autograded_root = str(course.root / course.autograded_directory) if course else None
     assignments = assignments or known_assignments()
-    tasks = find_tasks(submitted, assignments)
+    tasks = find_tasks(submitted, assignments, language)
     todo = [t for t in tasks if not already_done(out, t)]
     skipped = len(tasks) - len(todo)
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
@@ -293,24 +308,29 @@ def grade_class(
     )
     pending = list(todo)
     used = sorted({t.assignment for t in todo})
-    # fork: workers start without importing nbgrader again; each copies one template course
+    editions = {
+        lang: sorted({t.assignment for t in todo if t.language == lang})
+        for lang in sorted({t.language for t in todo})
+    }
+    source = course.root / course.source_directory if course else paths.SOURCE
+    # fork: workers start without importing nbgrader again; each copies the template courses
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    template = CourseGrader(used, limits) if used else None
+    templates = {lang: CourseGrader(mine, limits, language=lang) for lang, mine in editions.items()}
     prepared = False
     try:
         while pending:
-            assert template is not None  # tasks to grade imply assignments to grade
+            copies = {lang: (editions[lang], str(t.root)) for lang, t in templates.items()}
             with ProcessPoolExecutor(
                 workers, mp_context=context, initializer=_init_worker,
-                initargs=(used, limits.to_json(), str(template.root)),
+                initargs=(copies, limits.to_json()),
             ) as pool:  # fmt: skip
                 futures = {
                     pool.submit(_grade, t, str(feedback_root), autograded_root): t for t in pending
                 }
                 pending = []
                 if not prepared:  # while the workers grade
-                    record_assignments(db_url, used)
+                    record_assignments(db_url, used, source)
                     prepared = True
                 waiting = set(futures)
                 while waiting:
@@ -338,10 +358,10 @@ def grade_class(
         )
         raise
     finally:
-        if template is not None:
+        for template in templates.values():
             template.close()
     if not prepared:
-        record_assignments(db_url, sorted({t.assignment for t in tasks}) or assignments)
+        record_assignments(db_url, sorted({t.assignment for t in tasks}) or assignments, source)
     bar.close()
     listed = [{"student": s, "assignment": a, "reason": r} for (s, a), r in failures.items()]
     atomic_write(out / "failures.json", json.dumps(listed, indent=2))
@@ -415,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--assignment", action="append", help="grade only this (repeatable)")
     parser.add_argument("--no-progress", action="store_true")
+    add_language_option(parser)
     add_limit_options(parser, Limits())
     args = parser.parse_args(argv)
     if not args.submitted.is_dir():
@@ -430,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
             limits=limits_from(args),
             progress=not args.no_progress,
             course=find_course(),
+            language=args.language,
         )
     except KeyboardInterrupt:
         return 130

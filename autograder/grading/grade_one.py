@@ -1,6 +1,9 @@
 """``python -m autograder grade-one``: grade one student's work, for CI.
 
 The submission is laid out like ``release/``: ``SUBMISSION_DIR/<assignment>/<notebook>.ipynb``.
+Each assignment is graded in the edition it was handed in (English, or Chinese from
+``zh/release/``: the notebooks say which), so its messages and feedback come out in that
+language; ``--language`` grades every assignment as one edition instead.
 Progress goes to stderr as each notebook is graded; the report, to stdout at the end.
 Exit status: 0 when every point is earned, 1 when some are missing, 2 when grading failed.
 """
@@ -16,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import paths
-from .grader import CourseGrader, GradingError
+from .grader import CourseGrader, GradingError, submission_language
 from .results import CellResult, NotebookResult, Results, results_json, total
 from .sandbox import Limits
 
@@ -34,6 +37,15 @@ def add_limit_options(parser: argparse.ArgumentParser, defaults: Limits) -> None
     group.add_argument("--output-bytes", type=int, default=defaults.output_bytes, metavar="N")
     group.add_argument("--allow-network", action="store_true", help="keep the kernel's network")
     group.add_argument("--threads", type=int, default=defaults.threads, help="torch threads")
+
+
+def add_language_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--language",
+        choices=paths.LANGUAGES,
+        help="grade every submission as this edition, its messages and feedback in this "
+        "language (default: each submission's own, from its notebooks)",
+    )
 
 
 def limits_from(args: argparse.Namespace) -> Limits:
@@ -101,34 +113,44 @@ def grade_one(
     feedback: Path | None = None,
     student: str = "student",
     progress: Callable[[str], None] | None = None,
+    language: str | None = None,
 ) -> Results:
-    """Grade each assignment folder of ``folder``; ``progress`` hears of each as it goes."""
+    """Grade each assignment folder of ``folder``; ``progress`` hears of each as it goes.
+
+    Each is graded in its own language (:func:`.grader.submission_language`), or in
+    ``language`` when given.
+    """
     say = progress or (lambda line: None)
     chosen = choose_assignments(folder, assignments)
     if not chosen:
         raise GradingError(
             f"no assignment folder in {folder}; expected one of {known_assignments()}"
         )
+    editions = {a: language or submission_language(folder / a) for a in chosen}
     results: Results = {}
-    start = time.perf_counter()
-    say(f"preparing the grader for {len(chosen)} assignment(s)")
-    with CourseGrader(chosen, limits) as grader:
-        say(f"grader ready ({time.perf_counter() - start:.1f} s)")
-        for number, assignment in enumerate(chosen, start=1):
-            began = time.perf_counter()
-            say(f"[{number}/{len(chosen)}] grading {assignment} ...")
-            results[assignment] = grader.grade(
-                student,
-                assignment,
-                folder / assignment,
-                feedback=feedback / assignment if feedback else None,
-            )
-            score, max_score = total({assignment: results[assignment]})
-            say(
-                f"[{number}/{len(chosen)}] {assignment}: {score:g} / {max_score:g} "
-                f"({time.perf_counter() - began:.1f} s)"
-            )
-    return results
+    number = 0
+    for edition in sorted(set(editions.values())):
+        mine = [a for a in chosen if editions[a] == edition]
+        start = time.perf_counter()
+        say(f"preparing the grader for {len(mine)} assignment(s) ({edition})")
+        with CourseGrader(mine, limits, language=edition) as grader:
+            say(f"grader ready ({time.perf_counter() - start:.1f} s)")
+            for assignment in mine:
+                number += 1
+                began = time.perf_counter()
+                say(f"[{number}/{len(chosen)}] grading {assignment} ...")
+                results[assignment] = grader.grade(
+                    student,
+                    assignment,
+                    folder / assignment,
+                    feedback=feedback / assignment if feedback else None,
+                )
+                score, max_score = total({assignment: results[assignment]})
+                say(
+                    f"[{number}/{len(chosen)}] {assignment}: {score:g} / {max_score:g} "
+                    f"({time.perf_counter() - began:.1f} s)"
+                )
+    return {a: results[a] for a in chosen}
 
 
 def _to_stderr(line: str) -> None:
@@ -144,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quiet", action="store_true", help="no progress lines on stderr, only the report"
     )
+    add_language_option(parser)
     add_limit_options(parser, Limits())
     args = parser.parse_args(argv)
     try:
@@ -155,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             limits=limits_from(args),
             feedback=args.feedback,
             progress=None if args.quiet else _to_stderr,
+            language=args.language,
         )
     except GradingError as error:
         print(f"grading failed: {error}", file=sys.stderr)

@@ -1,11 +1,17 @@
 """Grade submissions with nbgrader in a private, throw-away course directory.
 
-A :class:`CourseGrader` copies the assignments from ``source/`` into a temporary course,
-runs ``generate_assignment`` once, and then grades any number of submissions there with
+A :class:`CourseGrader` copies the assignments from one edition's ``source/`` (English, or
+``zh/source/`` for the Chinese edition) into a temporary course, runs
+``generate_assignment`` once, and then grades any number of submissions there with
 ``autograde`` (hardened by :mod:`autograder.grading.execute`) and ``generate_feedback`` (without
 hidden tests, :mod:`autograder.grading.feedback`). Results come back as
 :class:`~autograder.grading.results.NotebookResult` objects, per notebook and per tests
 cell, ready for JSON or for merging into a real gradebook.
+
+Both editions have the same cells, grade ids and checks; grading a submission with its
+own edition's grader (:func:`submission_language`) restores its read-only cells in its
+language, and the grader writes that language into the copy it grades, where the kernel
+(the checks' messages) and the feedback page read it.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from pathlib import Path
 import nbformat
 
 from .. import paths
+from ..checking.i18n import ENGLISH, notebook_language
 from ..nbgrader_setup import fast_gradebook, grading_config, nbgrader_api, quiet_logs
 from .feedback import TIME_LIMIT, finish_page, write_message_page
 from .results import CellResult, NotebookResult, Status
@@ -95,19 +102,41 @@ def safe_id(name: str) -> str:
     return _SAFE.sub("_", name) or "student"
 
 
+def submission_language(folder: Path, default: str = ENGLISH) -> str:
+    """The language of a handed-in assignment folder: its notebooks' (``course.language``)."""
+    for path in sorted(Path(folder).glob("*.ipynb")) if Path(folder).is_dir() else []:
+        found = notebook_language(path)
+        if found:
+            return found
+    return default
+
+
+def with_language(nb, language: str) -> None:
+    """Write ``language`` into a notebook, where the executor and the feedback read it."""
+    course = nb.metadata.get("course")
+    nb.metadata["course"] = {
+        **(dict(course) if isinstance(course, dict) else {}),
+        "language": language,
+    }
+
+
 class CourseGrader:
-    """A private nbgrader course for grading, built once from ``source/``."""
+    """A private nbgrader course for grading, built once from one edition's ``source/``."""
 
     def __init__(
         self,
         assignments: list[str],
         limits: Limits | None = None,
         *,
-        source: Path = paths.SOURCE,
+        source: Path | None = None,
         workdir: Path | None = None,
         template: Path | None = None,
+        language: str = ENGLISH,
     ):
-        """``template``: the root of another grader's course, copied instead of generated."""
+        """``template``: the root of another grader's course, copied instead of generated.
+        ``language``: the edition graded (its ``source/`` unless ``source`` is given)."""
+        self.language = language
+        source = source or paths.source_root(language)
         _kernel_env()
         quiet_logs()
         fast_gradebook()
@@ -218,6 +247,7 @@ class CourseGrader:
         dirs["submitted"].mkdir(parents=True)
         usable = {n: i for n, i in inspected.items() if i.notebook is not None}
         for name, item in usable.items():
+            with_language(item.notebook, self.language)
             nbformat.write(item.notebook, dirs["submitted"] / f"{name}.ipynb")
         results: dict[str, NotebookResult] = {}
         try:
@@ -249,7 +279,7 @@ class CourseGrader:
                         raise GradingError(f"generate_feedback failed:\n{outcome['log'][-3000:]}")
                     feedback.mkdir(parents=True, exist_ok=True)
                     for page in dirs["feedback"].glob("*.html"):
-                        text = finish_page(page.read_text(encoding="utf-8"))
+                        text = finish_page(page.read_text(encoding="utf-8"), self.language)
                         (feedback / page.name).write_text(text, encoding="utf-8")
             for name, item in inspected.items():
                 if item.notebook is None:
@@ -257,7 +287,9 @@ class CourseGrader:
                         assignment, name, "invalid", item.problem, None
                     )
                     if feedback is not None:
-                        write_message_page(feedback / f"{name}.html", name, item.problem or "")
+                        write_message_page(
+                            feedback / f"{name}.html", name, item.problem or "", self.language
+                        )
         finally:
             for path in dirs.values():
                 shutil.rmtree(path, ignore_errors=True)

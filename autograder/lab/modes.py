@@ -14,6 +14,11 @@ Three modes, one configuration folder each (``config/<mode>/``, put first on
 Every mode has the course's Validate (:mod:`.validate`) and no Jupyter news toast. The
 server starts *in* the folder it serves: nbgrader's Assignment List reads its
 configuration from the server's working folder and fetches into it.
+
+``--language zh`` shows the checks' messages and Validate's report in Chinese for every
+notebook of the server (``AUTOGRADER_LANGUAGE``, which kernels inherit). Without it each
+notebook speaks its own edition's language: JupyterLab tells a kernel which notebook it
+runs, and the Chinese notebooks say they are Chinese.
 """
 
 from __future__ import annotations
@@ -23,10 +28,18 @@ import os
 import sys
 from pathlib import Path
 
+from .. import paths
+from ..checking import i18n
 from ..nbgrader_setup import COURSE_ID
 
 CONFIG = Path(__file__).resolve().parent / "config"
 MODES = ("self-study", "student", "instructor")
+COURSE_IDS = {"zh": f"{COURSE_ID}-zh"}
+"""The course id of each edition's class (``zh/nbgrader_config.py`` sets the Chinese one)."""
+
+
+def course_id(language: str = paths.ENGLISH) -> str:
+    return COURSE_IDS.get(language, COURSE_ID)
 
 
 def config_dir(mode: str) -> Path:
@@ -37,11 +50,15 @@ def config_dir(mode: str) -> Path:
     return CONFIG / mode
 
 
-def lab_command(mode: str, folder: Path, extra: list[str]) -> tuple[list[str], dict[str, str]]:
+def lab_command(
+    mode: str, folder: Path, extra: list[str], language: str | None = None
+) -> tuple[list[str], dict[str, str]]:
     """The command line and environment that start JupyterLab in ``mode`` on ``folder``."""
     path = [str(config_dir(mode))]
     path += [p for p in os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p]
     env = {**os.environ, "JUPYTER_CONFIG_PATH": os.pathsep.join(path)}
+    if language:
+        env[i18n.ENV] = language
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}"]
     if os.geteuid() == 0 and "--allow-root" not in extra:
         command.append("--allow-root")  # containers and CI machines run as root
@@ -55,13 +72,19 @@ def lab_main(argv: list[str] | None = None) -> int:
         "(self-study, student or instructor). Arguments after the options go to JupyterLab.",
     )
     parser.add_argument("--mode", choices=MODES, default="student")
+    parser.add_argument(
+        "--language",
+        choices=paths.LANGUAGES,
+        help="the language of the checks' messages and of Validate, for every notebook "
+        "(default: each notebook's own)",
+    )
     parser.add_argument("folder", nargs="?", type=Path, default=Path.cwd())
     args, extra = parser.parse_known_args(argv)
     folder = args.folder.resolve()
     if not folder.is_dir():
         print(f"{folder} is not a folder", file=sys.stderr)
         return 2
-    command, env = lab_command(args.mode, folder, extra)
+    command, env = lab_command(args.mode, folder, extra, args.language)
     os.chdir(folder)
     sys.stdout.flush()
     os.execvpe(command[0], command, env)
@@ -102,7 +125,14 @@ def join_main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("exchange", type=Path, help="the class's exchange folder")
     parser.add_argument("folder", nargs="?", type=Path, default=Path.cwd())
-    parser.add_argument("--course-id", default=COURSE_ID)
+    parser.add_argument(
+        "--language",
+        choices=paths.LANGUAGES,
+        default=paths.ENGLISH,
+        help="the edition your class uses: zh joins the Chinese class (course id "
+        f"{course_id('zh')}) and starts JupyterLab in Chinese",
+    )
+    parser.add_argument("--course-id", help="the class's course id (default: the edition's)")
     parser.add_argument(
         "--student",
         default="",
@@ -117,7 +147,11 @@ def join_main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    path = join(args.exchange, args.folder, args.course_id, args.student)
+    chosen_id = args.course_id or course_id(args.language)
+    path = join(args.exchange, args.folder, chosen_id, args.student)
+    language = "" if args.language == paths.ENGLISH else f" --language {args.language}"
     print(f"wrote {path}")
-    print(f"start JupyterLab there with: python -m autograder lab {args.folder.resolve()}")
+    print(
+        f"start JupyterLab there with: python -m autograder lab{language} {args.folder.resolve()}"
+    )
     return 0

@@ -6,13 +6,20 @@ extension answers the same request (``/assignments/validate``, which nbgrader's
 JupyterLab button posts to) from the same validator, run the same way, but reports each
 failing check by its name and points, with its message alone. Each mode's configuration
 (``config/<mode>/``) turns it on in place of ``nbgrader.server_extensions.validate_assignment``.
+
+The report, and the checks' messages in it, come out in the notebook's language (the one
+the build wrote into its metadata), unless JupyterLab was started with one
+(``python -m autograder lab --language zh``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import textwrap
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 from jupyter_server.utils import url_path_join
@@ -26,23 +33,54 @@ from nbgrader.server_extensions.validate_assignment.handlers import (
 from nbgrader.validator import Validator
 from tornado import web
 
+from ..checking import i18n
+from ..checking.i18n import ENGLISH, translated
+
 MAX_LINES = 8
 WIDTH = 90
 
 
-def check_name(cell) -> str:
+def check_name(cell, language: str = ENGLISH) -> str:
     """How the report names a cell: its tests' name and points, or what kind of cell it is."""
     meta = cell.metadata.get("nbgrader", {})
     grade_id = meta.get("grade_id", "")
     if utils.is_grade(cell):
         points = meta.get("points", 0)
         answer = cell.metadata.get("course", {}).get("answer")
-        what = f"the checks of {answer}" if answer else "a tests cell"
-        return f"{what} ({grade_id}, {points:g} point{'' if points == 1 else 's'})"
-    return f"a read-only cell ({grade_id})" if grade_id else "a cell"
+        values = {"answer": answer, "grade_id": grade_id, "points": f"{points:g}"}
+        if answer and points == 1:
+            return translated("the checks of {answer} ({grade_id}, 1 point)", language, **values)
+        if answer:
+            return translated(
+                "the checks of {answer} ({grade_id}, {points} points)", language, **values
+            )
+        if points == 1:
+            return translated("a tests cell ({grade_id}, 1 point)", language, **values)
+        return translated("a tests cell ({grade_id}, {points} points)", language, **values)
+    if grade_id:
+        return translated("a read-only cell ({grade_id})", language, grade_id=grade_id)
+    return translated("a cell", language)
 
 
-def brief_error(cell) -> str:
+@contextlib.contextmanager
+def kernels_in(language: str) -> Iterator[None]:
+    """Kernels started in this block show the checks' messages in ``language``.
+
+    The validator starts its kernel from this process's environment; the server handles
+    one Validate at a time (its handler blocks), so the variable is set for that one only.
+    """
+    before = os.environ.get(i18n.ENV)
+    os.environ[i18n.ENV] = language
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(i18n.ENV, None)
+        else:
+            os.environ[i18n.ENV] = before
+
+
+def brief_error(cell, language: str = ENGLISH) -> str:
     """The cell's error as the student needs it: ``name: message``, a few lines at most."""
     lines: list[str] = []
     for out in cell.get("outputs", []):
@@ -54,17 +92,48 @@ def brief_error(cell) -> str:
         elif out.output_type == "stream" and out.name == "stderr":
             lines += out.text.strip().split("\n")
     if not lines:
-        lines = ["no error was shown, but the cell did not earn its points"]
+        lines = [translated("no error was shown, but the cell did not earn its points", language)]
     lines = [wrapped for line in lines for wrapped in _wrap(line)]
     if len(lines) > MAX_LINES:
-        lines = lines[:MAX_LINES] + [f"... ({len(lines) - MAX_LINES} more lines in the notebook)"]
+        more = translated(
+            "... ({count} more lines in the notebook)", language, count=len(lines) - MAX_LINES
+        )
+        lines = lines[:MAX_LINES] + [more]
     return "\n".join(lines)
 
 
 def _wrap(line: str, width: int = WIDTH) -> list[str]:
-    """A long line as several, indented like the first (the dialog does not wrap)."""
+    """A long line as several, indented like the first (the dialog does not wrap).
+
+    Chinese characters are two columns wide: ``width`` counts columns, not characters.
+    """
     indent = line[: len(line) - len(line.lstrip())]
+    wide = sum(1 for char in line if ord(char) >= 0x2E80)
+    if wide:
+        return _wrap_columns(line, width, indent + "  ")
     return textwrap.wrap(line, width, subsequent_indent=indent + "  ") or [line]
+
+
+def _wrap_columns(line: str, width: int, indent: str) -> list[str]:
+    """Cut a line with wide characters at ``width`` columns (spaces preferred)."""
+    out: list[str] = []
+    current, columns = "", 0
+    for char in line:
+        size = 2 if ord(char) >= 0x2E80 else 1
+        if columns + size > width and current.strip():
+            cut = current.rfind(" ")
+            if cut > len(indent) + 10 and size == 1:
+                out.append(current[:cut])
+                current = indent + current[cut + 1 :]
+            else:
+                out.append(current)
+                current = indent
+            columns = sum(2 if ord(c) >= 0x2E80 else 1 for c in current)
+        current += char
+        columns += size
+    if current.strip():
+        out.append(current)
+    return out or [line]
 
 
 class BriefValidator(Validator):
@@ -76,13 +145,15 @@ class BriefValidator(Validator):
 
     def validate(self, filename: str):
         self._failed_cells = []
-        results = super().validate(filename)
+        language = i18n.language_for(filename)
+        with kernels_in(language):
+            results = super().validate(filename)
         if "failed" in results:
             results["failed"] = [
                 {
-                    "source": check_name(cell),
-                    "error": ansi2html(brief_error(cell)),
-                    "raw_error": brief_error(cell),
+                    "source": check_name(cell, language),
+                    "error": ansi2html(brief_error(cell, language)),
+                    "raw_error": brief_error(cell, language),
                 }
                 for cell in self._failed_cells
             ]

@@ -15,13 +15,17 @@ def test_source_and_release_are_in_sync_with_notebooks():
     )
 
 
-def test_every_topic_has_committed_source_and_release():
+@pytest.mark.parametrize("language", paths.LANGUAGES)
+def test_every_topic_has_committed_source_and_release(language):
     for topic in paths.topics():
-        assert paths.source_notebook(topic).exists(), topic
-        assert paths.release_notebook(topic).exists(), topic
+        assert paths.source_notebook(topic, paths.source_root(language)).exists(), topic
+        assert paths.release_notebook(topic, paths.release_root(language)).exists(), topic
 
 
-@pytest.mark.parametrize("root", [paths.SOURCE, paths.RELEASE])
+@pytest.mark.parametrize(
+    "root",
+    [r for lang in paths.LANGUAGES for r in (paths.source_root(lang), paths.release_root(lang))],
+)
 def test_generated_notebooks_carry_no_outputs(root):
     for path in root.rglob("*.ipynb"):
         nb = nbformat.read(path, as_version=4)
@@ -29,9 +33,10 @@ def test_generated_notebooks_carry_no_outputs(root):
             assert not cell.get("outputs"), f"{path}: outputs committed"
 
 
-def test_release_hides_solutions_and_hidden_tests(topic):
-    source = paths.source_notebook(topic).read_text()
-    release = paths.release_notebook(topic).read_text()
+@pytest.mark.parametrize("language", paths.LANGUAGES)
+def test_release_hides_solutions_and_hidden_tests(topic, language):
+    source = paths.source_notebook(topic, paths.source_root(language)).read_text()
+    release = paths.release_notebook(topic, paths.release_root(language)).read_text()
     assert "### BEGIN SOLUTION" in source and "### BEGIN SOLUTION" not in release
     assert "BEGIN HIDDEN TESTS" not in release
     assert "raise NotImplementedError()" in release

@@ -1,5 +1,6 @@
 """Every topic, end to end: it executes, it grades 0 untouched and full when solved, and
-every answer loses its points when it is slightly wrong."""
+every answer loses its points when it is slightly wrong; in English and in Chinese (the
+Chinese gate runs for the topics already translated, tests/translation/pending.py)."""
 
 import time
 
@@ -9,6 +10,7 @@ import pytest
 from autograder import paths
 from autograder.grading.grader import CourseGrader
 from tests.gate.mutation import run_gate
+from tests.translation.pending import PENDING
 
 pytestmark = pytest.mark.slow
 
@@ -67,15 +69,27 @@ def test_a_plot_comes_before_the_first_exercise(gate, topic):
     )
 
 
+def test_the_chinese_edition_loses_points_when_slightly_wrong(topic, timings):
+    """The wrong-answer gate on the Chinese source: same code, so the same verdicts."""
+    if topic in PENDING:
+        pytest.skip("translation pending: its Chinese code is the English code, gated above")
+    result = run_gate(paths.source_notebook(topic, paths.source_root("zh")))
+    timings("execute source zh", topic, result.seconds)
+    assert not result.errors, "\n".join(result.errors)
+    assert all(f == 1.0 for f in result.baseline.values()), result.baseline
+    missed = [o.mutant.kind for o in result.outcomes if not o.caught]
+    assert result.outcomes and not missed, missed
+
+
 @pytest.fixture(scope="module")
 def grader(workdir):
-    """One private nbgrader course per topic, graded with the course's hardened executor."""
+    """One private nbgrader course per topic and edition, graded with the hardened executor."""
     graders = {}
 
-    def get(topic):
-        if topic not in graders:
-            graders[topic] = CourseGrader([topic], workdir=workdir)
-        return graders[topic]
+    def get(topic, language="en"):
+        if (topic, language) not in graders:
+            graders[topic, language] = CourseGrader([topic], workdir=workdir, language=language)
+        return graders[topic, language]
 
     yield get
     for g in graders.values():
@@ -92,12 +106,14 @@ def manual_cells(topic: str) -> set[str]:
     }
 
 
+@pytest.mark.parametrize("language", ["en", "zh"])
 @pytest.mark.parametrize("kind", ["release", "source"])
-def test_nbgrader_scores_release_zero_and_solutions_full(topic, kind, grader, timings):
-    folder = (paths.RELEASE if kind == "release" else paths.SOURCE) / topic
+def test_nbgrader_scores_release_zero_and_solutions_full(topic, kind, language, grader, timings):
+    root = paths.release_root(language) if kind == "release" else paths.source_root(language)
+    folder = root / topic
     start = time.perf_counter()
-    result = grader(topic).grade(kind, topic, folder)[topic]
-    timings(f"nbgrader {kind}", topic, time.perf_counter() - start)
+    result = grader(topic, language).grade(kind, topic, folder)[topic]
+    timings(f"nbgrader {kind} {language}", topic, time.perf_counter() - start)
     assert result.max_score > 0 and result.status == "graded", result.message
     if kind == "release":
         earned = [c for c in result.cells if c.points > 0]

@@ -92,3 +92,42 @@ def test_the_package_students_install_holds_the_checks_and_the_modes(tmp_path):
         assert f"autograder/lab/config/{mode}/labconfig/page_config.json" in names
     for topic in paths.topics():
         assert f"autograder/checking/topics/{topic.split('_', 1)[1]}.py" in names
+
+
+def test_lab_in_chinese_sets_the_language_its_kernels_inherit(tmp_path, monkeypatch):
+    from autograder.checking import i18n
+
+    monkeypatch.delenv(i18n.ENV, raising=False)
+    _, env = lab_command("self-study", tmp_path, [], "zh")
+    assert env[i18n.ENV] == "zh"
+    _, env = lab_command("self-study", tmp_path, [])
+    assert i18n.ENV not in env  # each notebook speaks its own language
+
+
+def test_join_in_chinese_joins_the_chinese_class(tmp_path, capsys):
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from autograder.lab.modes import join_main
+
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    assert join_main([str(exchange), str(tmp_path / "work"), "--language", "zh"]) == 0
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path / "work")).load_config()
+    assert config.CourseDirectory.course_id == "torch-losses-zh"
+    assert "python -m autograder lab --language zh" in capsys.readouterr().out
+    # the Chinese edition's course directory has that course id, and the English exchange
+    zh = PyFileConfigLoader("nbgrader_config.py", path=str(paths.edition("zh"))).load_config()
+    assert zh.CourseDirectory.course_id == "torch-losses-zh"
+    assert zh.CourseDirectory.root == str(paths.edition("zh"))
+    assert zh.Exchange.root == str(paths.ROOT / "exchange")
+
+
+def test_the_chinese_working_copy_comes_from_the_chinese_release(tmp_path):
+    from autograder.authoring.student_copy import main
+
+    assert main(["--language", "zh", str(tmp_path / "work")]) == 0
+    copied = tmp_path / "work" / "01_basic_losses" / "01_basic_losses.ipynb"
+    assert (
+        copied.read_text()
+        == paths.release_notebook("01_basic_losses", paths.release_root("zh")).read_text()
+    )

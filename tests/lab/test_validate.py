@@ -58,3 +58,36 @@ def test_names_and_errors_of_cells():
     ]
     lines = brief_error(grade).splitlines()
     assert lines[0] == "line 0" and len(lines) == 9 and "12 more lines" in lines[-1]
+
+
+def test_the_report_speaks_the_notebooks_language():
+    from autograder.lab.validate import _wrap
+
+    grade = nbformat.v4.new_code_cell(
+        "check(x)",
+        metadata={
+            "nbgrader": {"grade": True, "grade_id": "test_x", "points": 2, "locked": True},
+            "course": {"answer": "x"},
+        },
+    )
+    assert check_name(grade, "zh") == "x 的检查（test_x，2 分）"
+    assert brief_error(grade, "zh") == "没有显示错误，但这个单元没有拿到分数"
+    line = "公开检查：" + "很长的中文消息" * 30
+    wrapped = _wrap(line, 90)
+    assert len(wrapped) > 1 and "".join(w.strip() for w in wrapped) == line
+    assert all(sum(2 if ord(c) > 0x2E80 else 1 for c in w) <= 90 for w in wrapped)
+
+
+@pytest.mark.slow
+def test_validate_reports_a_chinese_notebook_in_chinese(tmp_path, monkeypatch):
+    from autograder.checking import i18n
+
+    monkeypatch.delenv(i18n.ENV, raising=False)
+    path = tmp_path / f"{TOPIC}.ipynb"
+    shutil.copy(paths.release_notebook(TOPIC, paths.release_root("zh")), path)
+    failed = BriefValidator().validate(str(path))["failed"]
+    names = [f["source"] for f in failed]
+    assert "l1_loss 的检查（test_l1_loss，2 分）" in names
+    report = "\n".join(f["raw_error"] for f in failed)
+    assert "公开检查：l1_loss 还没有实现。" in report
+    assert i18n.ENV not in __import__("os").environ  # the server's environment is left as it was
