@@ -27,6 +27,7 @@ import shutil
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from queue import Empty
 
@@ -38,6 +39,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute
 from traitlets import Unicode
 
+from .provisioner import KernelTemplate, TemplateProvisioner
 from .sandbox import Limits, kill_session, pids_cgroup
 
 MARK = "autograder-proof:"
@@ -49,9 +51,14 @@ class GuardFailure(Exception):
 
 
 class SandboxKernelManager(AsyncKernelManager):
-    """A kernel manager that starts the kernel through :func:`apply` and cleans up after it."""
+    """A kernel manager that starts the kernel under the sandbox and cleans up after it.
+
+    With a :attr:`kernel_template`, the kernel is forked from it (:mod:`.provisioner`);
+    without, the sandbox launcher starts it as a new process. Both apply the same limits.
+    """
 
     limits_json = Limits().to_json()
+    kernel_template: KernelTemplate | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -74,6 +81,15 @@ class SandboxKernelManager(AsyncKernelManager):
         launcher += [str(self._cgroup) if self._cgroup else "-", "--"]
         return launcher + cmd
 
+    async def _async_pre_start_kernel(self, **kw):
+        if self.provisioner is None:
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+            self.provisioner = TemplateProvisioner(
+                kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+            )
+            self.provisioner.template = self.kernel_template
+        return await super()._async_pre_start_kernel(**kw)
+
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         await super()._async_launch_kernel(kernel_cmd, **kw)
         self._kernel_pid = getattr(getattr(self, "provisioner", None), "pid", None)
@@ -83,6 +99,8 @@ class SandboxKernelManager(AsyncKernelManager):
         self, now: bool = False, restart: bool = False
     ) -> None:
         try:
+            if now:  # no interrupt first (jupyter_client's way): nothing in it is kept
+                self.cleanup_sandbox()
             await super().shutdown_kernel(now=now, restart=restart)
         finally:
             self.cleanup_sandbox()
@@ -90,8 +108,18 @@ class SandboxKernelManager(AsyncKernelManager):
     def cleanup_sandbox(self) -> None:
         """Kill what is left of the kernel's processes; remove its cgroup and sockets."""
         kill_session(self._kernel_pid, self._cgroup)
+        self._kernel_pid = None  # once killed, the pid may be another process's
         if self._ipc_dir:
             shutil.rmtree(self._ipc_dir, ignore_errors=True)
+
+
+def _epoch(stamp) -> float:
+    """A Jupyter message's ISO date (or datetime) as seconds since the epoch."""
+    if isinstance(stamp, str):
+        from datetime import datetime
+
+        stamp = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return stamp.timestamp()
 
 
 def error_output(ename: str, evalue: str) -> dict:
@@ -103,11 +131,18 @@ class GuardedExecute(Execute):
         config=True
     )
 
+    kernel_template: KernelTemplate | None = None
+    """Fork kernels from this template (set by the grader that owns it), else start them."""
+
     def preprocess(self, nb, resources=None, km=None):
         self.limits = Limits.from_json(self.limits_json)
         self.kernel_manager_class = type(
-            "CourseKernelManager", (SandboxKernelManager,), {"limits_json": self.limits_json}
+            "CourseKernelManager",
+            (SandboxKernelManager,),
+            {"limits_json": self.limits_json, "kernel_template": self.kernel_template},
         )
+        # nothing in a graded kernel is worth a graceful shutdown: kill its session at once
+        self.shutdown_kernel = "immediate"
         self.timeout = self.limits.cell_timeout
         self.iopub_timeout = 5
         self._deadline = time.monotonic() + self.limits.notebook_timeout
@@ -120,12 +155,15 @@ class GuardedExecute(Execute):
         resources = resources or {}
         resources.setdefault("autograder", {"restored": {}, "stopped": None})
         self._notes = resources["autograder"]
+        self._timing = self._notes.setdefault("timing", {})
+        self._timing["start"] = time.time()
         self._sandbox_km = None
         try:
             return super().preprocess(nb, resources, km)
         finally:
             if self._sandbox_km is not None:
                 self._sandbox_km.cleanup_sandbox()
+            self._timing["end"] = time.time()
             meta = resources.get("metadata", {})
             if meta.get("path") and meta.get("name"):
                 notes = Path(meta["path"]) / f".{meta['name']}.autograder.json"
@@ -176,6 +214,10 @@ class GuardedExecute(Execute):
     # -- cells ---------------------------------------------------------------------
     def on_cell_executed(self, **kwargs):
         self._reply = kwargs.get("execute_reply")
+        if "first_cell" not in self._timing and self._reply:
+            started = self._reply.get("metadata", {}).get("started")
+            if started:  # when the kernel began to run the notebook's first cell
+                self._timing["first_cell"] = _epoch(started)
         return super().on_cell_executed(**kwargs)
 
     def output(self, outs, msg, display_id, cell_index):
@@ -205,6 +247,7 @@ class GuardedExecute(Execute):
     def preprocess_cell(self, cell, resources, index):
         if not self._installed:
             self._installed = True
+            self._timing["kernel"] = time.time()
             self._sandbox_km = self.km
             self._notes["sandbox"] = self._guard("install()", timeout=120)
             # the notebook's time limit counts its cells, not the kernel's start

@@ -2,25 +2,30 @@
 
 A :class:`CourseGrader` copies the assignments from ``source/`` into a temporary course,
 runs ``generate_assignment`` once, and then grades any number of submissions there with
-``autograde`` (hardened by :mod:`autograder.grading.execute`) and ``generate_feedback`` (without
-hidden tests, :mod:`autograder.grading.feedback`). Results come back as
+nbgrader's autograde steps (hardened by :mod:`autograder.grading.execute`) and its feedback
+(without hidden tests, :mod:`autograder.grading.feedback`), built once
+(:mod:`autograder.grading.pipeline`), each notebook in a fresh kernel forked from a warm
+template (:mod:`autograder.grading.provisioner`). Results come back as
 :class:`~autograder.grading.results.NotebookResult` objects, per notebook and per tests
 cell, ready for JSON or for merging into a real gradebook.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import tempfile
+import time
+import traceback
 from pathlib import Path
 
 import nbformat
 
 from .. import paths
 from ..nbgrader_setup import fast_gradebook, grading_config, nbgrader_api, quiet_logs
+from .pipeline import NotebookPipeline
+from .provisioner import KernelTemplate
 from .results import CellResult, NotebookResult, Status
 from .review import review
 from .sandbox import Limits
@@ -58,7 +63,14 @@ def safe_id(name: str) -> str:
 
 
 class CourseGrader:
-    """A private nbgrader course for grading, built once from ``source/``."""
+    """A private nbgrader course for grading, built once from ``source/``.
+
+    Everything per class rather than per notebook is done here, once per worker: the
+    course (``generate_assignment``, or a copy of another grader's ``template``), nbgrader's
+    configuration, exporters, preprocessors and feedback templates
+    (:class:`.pipeline.NotebookPipeline`), and the kernel template that imports torch once
+    and forks a fresh kernel for every notebook (:class:`.provisioner.KernelTemplate`).
+    """
 
     def __init__(
         self,
@@ -68,18 +80,29 @@ class CourseGrader:
         source: Path = paths.SOURCE,
         workdir: Path | None = None,
         template: Path | None = None,
+        warm_kernels: bool = True,
     ):
-        """``template``: the root of another grader's course, copied instead of generated."""
+        """``template``: the root of another grader's course, copied instead of generated.
+
+        ``warm_kernels``: fork kernels from a template process (started here, so that it
+        imports torch while the course is set up); ``False`` starts each kernel anew.
+        """
         _kernel_env()
         quiet_logs()
         fast_gradebook()
         self.limits = limits or Limits()
+        self.kernels = KernelTemplate(self.limits) if warm_kernels else None
         self.root = Path(tempfile.mkdtemp(prefix="course-grade-", dir=workdir))
-        self.api = nbgrader_api(self.root, grading_config(self.root, self.limits))
+        config = grading_config(self.root, self.limits)
+        self.api = nbgrader_api(self.root, config)
+        self.db_url = self.api.coursedir.db_url
         self.expected: dict[str, list[str]] = {}
         self.cells: dict[str, dict[str, list[tuple[str, float]]]] = {}
         self.known_sources: dict[str, set[str]] = {}
         self.locked_ids: dict[str, set[str]] = {}
+        self.timings: dict[str, dict[str, float]] = {}
+        """Per notebook graded last: when grading was asked for, the kernel ready, the
+        first cell running, the end (``time.time()``); the benchmark reads them."""
         from nbgrader.api import Gradebook
 
         if template is not None:
@@ -93,7 +116,7 @@ class CourseGrader:
                 result = self.api.generate_assignment(assignment, force=True, create=True)
                 if not result["success"]:
                     raise GradingError(f"generate_assignment {assignment} failed:\n{result['log']}")
-        with Gradebook(self.api.coursedir.db_url) as gb:
+        with Gradebook(self.db_url) as gb:
             for assignment in assignments:
                 notebooks = gb.find_assignment(assignment).notebooks
                 self.expected[assignment] = sorted(nb.name for nb in notebooks)
@@ -119,8 +142,12 @@ class CourseGrader:
                     cells = sorted((c.name, float(c.max_score)) for c in nb.grade_cells)
                     cells.sort(key=lambda c, o=order: o.index(c[0]) if c[0] in o else len(o))  # type: ignore[misc]
                     self.cells[assignment][nb.name] = cells
+        self.pipeline = NotebookPipeline(self.api.coursedir, config)
+        self.pipeline.use_kernels(self.kernels)
 
     def close(self) -> None:
+        if self.kernels is not None:
+            self.kernels.close()
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self):
@@ -158,46 +185,36 @@ class CourseGrader:
         self, student: str, assignment: str, folder: Path, feedback: Path | None = None
     ) -> dict[str, NotebookResult]:
         """Grade one assignment folder; ``{notebook: result}``. Raises :class:`GradingError`."""
-        from nbgrader.api import Gradebook
-
+        called = time.time()
         student = safe_id(student)
         inspected = inspect_folder(Path(folder), self.expected[assignment])
-        dirs = {
-            kind: self.root / kind / student / assignment
-            for kind in ("submitted", "autograded", "feedback")
-        }
-        for path in dirs.values():
-            shutil.rmtree(path, ignore_errors=True)
-        dirs["submitted"].mkdir(parents=True)
-        usable = {n: i for n, i in inspected.items() if i.notebook is not None}
-        for name, item in usable.items():
-            nbformat.write(item.notebook, dirs["submitted"] / f"{name}.ipynb")
+        work = self.root / "autograded" / student / assignment
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
         results: dict[str, NotebookResult] = {}
+        self.timings = {}
         try:
+            usable = {n: i for n, i in inspected.items() if i.notebook is not None}
             if usable:
-                outcome = self.api.autograde(assignment, student, force=True, create=True)
-                if not outcome["success"]:
-                    raise GradingError(f"nbgrader autograde failed:\n{outcome['log'][-3000:]}")
-                with Gradebook(self.api.coursedir.db_url) as gb:
-                    for name in usable:
-                        nb = gb.find_submission_notebook(name, assignment, student)
-                        scores: dict[str, tuple[float, str | None]] = {
-                            g.name: (g.score or 0.0, None) for g in nb.grades
-                        }
-                        results[name] = self._graded(assignment, name, dirs, scores)
-                        results[name].notes += list(usable[name].notes)
-                        results[name].review = review(
-                            usable[name].notebook,
-                            self.known_sources[assignment],
-                            self.locked_ids[assignment],
-                        )
+                self.pipeline.prepare(student, assignment, work)
+            for name, item in usable.items():
+                begin = called if not self.timings else time.time()
+                nb, notes = self._autograde(item.notebook, student, assignment, name, work)
+                results[name] = self._graded(assignment, name, nb, notes, student)
+                results[name].notes += list(item.notes)
+                results[name].review = review(
+                    item.notebook, self.known_sources[assignment], self.locked_ids[assignment]
+                )
                 if feedback is not None:
-                    outcome = self.api.generate_feedback(assignment, student, force=True)
-                    if not outcome["success"]:
-                        raise GradingError(f"generate_feedback failed:\n{outcome['log'][-3000:]}")
+                    try:
+                        page = self.pipeline.feedback(nb, student, assignment, name, work)
+                    except Exception as error:
+                        reason = f"generate_feedback failed: {_failure(error)}"
+                        raise GradingError(reason) from error
                     feedback.mkdir(parents=True, exist_ok=True)
-                    for page in dirs["feedback"].glob("*.html"):
-                        shutil.copy(page, feedback / page.name)
+                    (feedback / f"{name}.html").write_text(page, encoding="utf-8")
+                self.timings[name] = {"called": begin, **notes.get("timing", {})}
+                self.timings[name]["done"] = time.time()
             for name, item in inspected.items():
                 if item.notebook is None:
                     results[name] = self._notebook_result(
@@ -208,21 +225,22 @@ class CourseGrader:
 
                         write_message_page(feedback / f"{name}.html", name, item.problem or "")
         finally:
-            for path in dirs.values():
-                shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
         return {name: results[name] for name in self.expected[assignment]}
 
-    def _graded(
-        self,
-        assignment: str,
-        name: str,
-        dirs: dict[str, Path],
-        scores: dict[str, tuple[float, str | None]],
-    ) -> NotebookResult:
-        path = dirs["autograded"] / f"{name}.ipynb"
-        nb = nbformat.read(path, as_version=4)
-        notes_path = dirs["autograded"] / f".{name}.autograder.json"
-        notes = json.loads(notes_path.read_text()) if notes_path.exists() else {}
+    def _autograde(self, nb, student: str, assignment: str, name: str, work: Path):
+        try:
+            nb, resources = self.pipeline.autograde(nb, student, assignment, name, work)
+        except Exception as error:  # nbgrader's own converter logs these and fails the run
+            raise GradingError(f"nbgrader autograde failed: {_failure(error)}") from error
+        return nb, resources.get("autograder", {})
+
+    def _graded(self, assignment: str, name: str, nb, notes: dict, student: str) -> NotebookResult:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(self.db_url) as gb:
+            submitted = gb.find_submission_notebook(name, assignment, student)
+            scores = {g.name: (g.score or 0.0, None) for g in submitted.grades}
         messages = {}
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -237,3 +255,9 @@ class CourseGrader:
         result.restored = notes.get("restored", {})
         result.limits = notes.get("sandbox") or {}
         return result
+
+
+def _failure(error: BaseException) -> str:
+    """An exception with the end of its traceback, for a failure report."""
+    text = "".join(traceback.format_exception(error))
+    return f"{type(error).__name__}: {error}\n{text[-3000:]}"

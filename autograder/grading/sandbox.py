@@ -161,6 +161,34 @@ def apply(limits: Limits, cgroup: str | None = None) -> dict[str, str]:
     return report
 
 
+def process_start(pid: int) -> int | None:
+    """When the process started (``/proc/PID/stat``, clock ticks since boot); ``None`` if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(b")") + 2 :].split()
+    return int(fields[19])
+
+
+def process_alive(pid: int, started: int | None) -> bool:
+    """Whether ``pid`` still runs and is the process that started at ``started``.
+
+    A pid is reused once its process is reaped; the start time tells them apart. A zombie
+    (ended, not reaped yet) is not alive.
+    """
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    fields = stat[stat.rindex(b")") + 2 :].split()
+    if fields[0] in (b"Z", b"X"):
+        return False
+    return started is None or int(fields[19]) == started
+
+
 def kill_session(pid: int | None, cgroup: Path | None) -> None:
     """Kill the kernel's process group and everything in its cgroup, then remove the cgroup."""
     if pid:
