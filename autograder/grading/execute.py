@@ -32,8 +32,9 @@ from pathlib import Path
 from queue import Empty
 
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbclient.util import run_sync
+from nbclient.util import run_hook, run_sync
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
@@ -113,6 +114,14 @@ class SandboxKernelManager(AsyncKernelManager):
             shutil.rmtree(self._ipc_dir, ignore_errors=True)
 
 
+def _literal(result: dict):
+    """The value of a user expression the kernel evaluated (a Python literal), or None."""
+    try:
+        return ast.literal_eval(result["data"]["text/plain"])
+    except (KeyError, ValueError, SyntaxError):
+        return None
+
+
 def _epoch(stamp) -> float:
     """A Jupyter message's ISO date (or datetime) as seconds since the epoch."""
     if isinstance(stamp, str):
@@ -169,8 +178,62 @@ class GuardedExecute(Execute):
                 notes = Path(meta["path"]) / f".{meta['name']}.autograder.json"
                 notes.write_text(json.dumps(self._notes, default=str))
 
+    async def async_start_new_kernel_client(self):
+        """nbclient's, with a readiness check that does not sleep.
+
+        jupyter_client's ``wait_for_ready`` ends by reading IOPub until it has been quiet
+        for 0.2 s: most of a warm kernel's start. Here the kernel is ready once it answered
+        ``kernel_info`` and IOPub delivered a message (its welcome to this subscriber, or
+        a status); what is already queued is drained without waiting. Later messages are
+        matched to their request, so a stray one is never taken for a cell's output.
+        """
+        assert self.km is not None
+        try:
+            self.kc = self.km.client()
+            await ensure_async(self.kc.start_channels())
+            await self._wait_until_ready(self.startup_timeout or 60)
+        except Exception:
+            await self._async_cleanup_kernel()
+            raise
+        self.kc.allow_stdin = False
+        await run_hook(self.on_notebook_start, notebook=self.nb)
+        return self.kc
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    async def _wait_until_ready(self, timeout: float) -> None:
+        kc = self.kc
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg_id = kc.kernel_info()
+            try:
+                reply = await ensure_async(kc.shell_channel.get_msg(timeout=1))
+                while reply["parent_header"].get("msg_id") != msg_id:
+                    reply = await ensure_async(kc.shell_channel.get_msg(timeout=1))
+                await ensure_async(kc.iopub_channel.get_msg(timeout=1))
+            except Empty:
+                if not await ensure_async(self.km.is_alive()):
+                    raise RuntimeError("Kernel died before replying to kernel_info") from None
+                continue
+            while True:
+                try:
+                    await ensure_async(kc.iopub_channel.get_msg(timeout=0))
+                except Empty:
+                    return
+        raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
     # -- running the grader's own code in the kernel -------------------------------
     def _guard(self, call: str, timeout: float = 30):
+        start = time.perf_counter()
+        try:
+            return self._run_guard(call, timeout)
+        finally:
+            spent = self._timing.setdefault("guard_seconds", 0.0) + time.perf_counter() - start
+            self._timing["guard_seconds"] = spent
+            self._timing["guard_calls"] = self._timing.get("guard_calls", 0) + 1
+
+    def _run_guard(self, call: str, timeout: float):
+        self._expressions = None  # this request carries only the grader's call
         msg_id = self.kc.execute(
             "pass",
             store_history=False,
@@ -196,10 +259,7 @@ class GuardedExecute(Execute):
             if content.get("status") != "ok" or result.get("status") != "ok":
                 detail = result.get("evalue") or content.get("evalue") or "no result"
                 raise GuardFailure(f"the grader's {call} failed in the kernel: {detail}")
-            try:
-                return ast.literal_eval(result["data"]["text/plain"])
-            except (KeyError, ValueError, SyntaxError):
-                return None
+            return _literal(result)
 
     def _alive(self) -> bool:
         try:
@@ -244,18 +304,79 @@ class GuardedExecute(Execute):
             outs.append(notice)
         return None
 
+    @staticmethod
+    def _roles(cell) -> tuple[str | None, bool]:
+        """``(before, after)``: the guard's step before the cell, whether to record it after.
+
+        ``before`` is ``"test"`` for tests cells, ``"locked"`` for read-only cells, else None;
+        ``after``: the names a read-only or tests cell binds are recorded as the course's.
+        """
+        if cell.cell_type != "code" or not cell.source.strip():
+            return None, False
+        locked = utils.is_locked(cell) and not utils.is_solution(cell)
+        if utils.is_grade(cell):
+            return "test", locked
+        return ("locked" if locked else None), locked
+
+    def _next_code(self, index: int) -> tuple[int, str | None]:
+        for later in range(index + 1, len(self.nb.cells)):
+            cell = self.nb.cells[later]
+            if cell.cell_type == "code" and cell.source.strip():
+                return later, self._roles(cell)[0]
+        return -1, None
+
+    def _execute_with_step(self, cell, index: int, after: bool):
+        """Run the cell; the guard's steps up to the next cell ride on the same request.
+
+        The kernel evaluates ``user_expressions`` once the cell's code has run, so the
+        record of this cell's names and the restore before the next cell cost no extra
+        round trip. When the cell fails, the kernel skips them, and they run on their own.
+        """
+        following, before = self._next_code(index)
+        step = f"{GUARD}.between({after!r}, {before!r})" if (after or before) else None
+        self._expressions = {"step": step} if step else None
+        try:
+            cell = self.execute_cell(cell, index, store_history=True)
+        finally:
+            self._expressions = None
+        content = (self._reply or {}).get("content", {})
+        result = content.get("user_expressions", {}).get("step", {})
+        if step and content.get("status") == "ok" and result.get("status") == "ok":
+            self._timing["guard_steps"] = self._timing.get("guard_steps", 0) + 1
+            if before:
+                self._prepared[following] = _literal(result)
+        elif after:
+            self._guard("after_locked()")
+        return cell
+
+    def _before(self, index: int, before: str):
+        """The guard's step before cell ``index``, unless the previous cell's request ran it."""
+        if index in self._prepared:
+            return self._prepared.pop(index)
+        return self._guard("before_test()" if before == "test" else "before_locked()")
+
     def preprocess_cell(self, cell, resources, index):
         if not self._installed:
             self._installed = True
             self._timing["kernel"] = time.time()
             self._sandbox_km = self.km
+            self._prepared: dict[int, object] = {}
+            self._expressions: dict[str, str] | None = None
+            execute = self.kc.execute
+
+            def with_expressions(code, *args, **kwargs):
+                if self._expressions is not None:
+                    kwargs["user_expressions"] = self._expressions
+                return execute(code, *args, **kwargs)
+
+            self.kc.execute = with_expressions
             self._notes["sandbox"] = self._guard("install()", timeout=120)
             # the notebook's time limit counts its cells, not the kernel's start
             self._deadline = time.monotonic() + self.limits.notebook_timeout
+        before, after = self._roles(cell)
         if cell.cell_type != "code" or not cell.source.strip():
             return cell, self.resources
-        grade = utils.is_grade(cell)
-        locked = utils.is_locked(cell) and not utils.is_solution(cell)
+        grade = before == "test"
         if not self._stopped and time.monotonic() >= self._deadline:
             self._stop(f"the notebook ran past its time limit ({self.limits.notebook_timeout} s)")
         if self._stopped:
@@ -268,17 +389,14 @@ class GuardedExecute(Execute):
         original = cell.source
         token = None
         try:
-            if grade:
-                restored = self._guard("before_test()")
-                if restored:
+            if before:
+                restored = self._before(index, before)
+                if grade and restored:
                     self._notes["restored"][cell.metadata.nbgrader["grade_id"]] = restored
+            if grade:
                 token = MARK + secrets.token_hex(16)
                 cell.source = f"{original}\n{GUARD}.proof({token!r})"
-            elif locked:
-                self._guard("before_locked()")
-            cell = self.execute_cell(cell, index, store_history=True)
-            if locked:
-                self._guard("after_locked()")
+            cell = self._execute_with_step(cell, index, after)
         except GuardFailure as failure:
             if grade:
                 cell.outputs = [error_output("GraderGuard", str(failure))]

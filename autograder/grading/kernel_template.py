@@ -8,16 +8,25 @@ then only forks: each notebook gets a new child, which makes itself the kernel. 
 notebook code ever runs in the template, so every kernel starts from the same untouched
 state, and no kernel sees what another one did.
 
-The child does what the sandbox launcher (:mod:`.sandbox`) does before it ``exec``\\ s a
+A child does what the sandbox launcher (:mod:`.sandbox`) does before it ``exec``\\ s a
 kernel, then runs ipykernel in place of the ``exec``:
 
-* :func:`.sandbox.apply`: its own session, ``RLIMIT_AS``, the pids cgroup, a new network
-  namespace. A fork has one thread, so ``unshare`` works as in a new process;
-* what a fork inherits is put right: signal dispositions, standard streams (the
-  template's request pipe is never visible to the kernel), environment, working folder,
-  ``sys.argv`` and ``sys.path`` as ``python -m ipykernel_launcher`` would have them, and
-  fresh seeds for Python's, numpy's and torch's global random generators (a fork copies
-  them, so two kernels would otherwise draw the same numbers).
+* :func:`.sandbox.apply_before_start`: its own session, ``RLIMIT_AS``, a new network
+  namespace, before ipykernel starts a thread (a fork has one thread, so ``unshare``
+  works as in a new process); then :func:`.sandbox.apply_processes`: the pids cgroup;
+* what a fork inherits is put right: no file descriptor of the template but the standard
+  streams (stdin from ``/dev/null``, stdout to stderr: never the request pipe), signal
+  dispositions, environment, working folder, ``sys.argv`` and ``sys.path`` as ``python -m
+  ipykernel_launcher`` would have them, and fresh seeds for Python's, numpy's and torch's
+  global random generators (a fork copies them: two kernels would draw the same numbers).
+
+**The spare.** After each kernel it hands out, the template forks the next one at once
+and lets it start ipykernel (sockets, threads, the shell) with the same command line,
+environment and limits, then wait. The next request that asks for exactly those is
+answered by this spare: it joins the request's pids cgroup, moves to the notebook's
+folder and runs; its sockets are the ones it bound (the grader adopts its connection
+file). A request that differs gets a child of its own, as above. The spare's start-up
+thus runs while the grader does other work; it is no less a new kernel.
 
 The template refuses to fork while it runs more than one thread (a fork would copy locks
 that other threads hold); the grader then starts kernels the ordinary way. torch's
@@ -27,24 +36,28 @@ kernels is set before numpy and torch are imported.
 Protocol: one JSON object per line. The template announces ``{"ready": ...}`` once its
 imports are done; each ``{"argv": [LIMITS, CGROUP, "--", *KERNEL_CMD], "cwd": ..., "env":
 ...}`` (the sandbox launcher's own arguments) is answered, once the kernel's sockets are
-bound, with ``{"pid": N, "started": TICKS}`` or ``{"error": "..."}``.
+bound, with ``{"pid": N, "started": TICKS}`` (plus ``"connection"`` and ``"folder"`` from a
+spare) or ``{"error": "..."}``. The template ends at the end of its input.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
+import secrets
 import select
+import shutil
 import signal
 import sys
+import tempfile
 import time
 import traceback
+from dataclasses import dataclass, field
 
 from . import sandbox
 
-# Before numpy and torch are imported: their thread pools read these once.
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 PRELOAD = (
     "numpy",
     "torch",
@@ -101,7 +114,7 @@ def preload() -> list[str]:
     return loaded
 
 
-# -- the child: becoming a kernel ------------------------------------------------------
+# -- in the child ---------------------------------------------------------------------
 def _reseed() -> None:
     """New seeds for the global generators a fork copied, from the OS as a new process has."""
     import random
@@ -117,49 +130,100 @@ def _reseed() -> None:
         torch.random.default_generator.seed()
 
 
-def _standard_streams() -> None:
-    """stdin from /dev/null, stdout to the template's stderr: never the request pipe."""
+def _clean_process(keep: tuple[int, ...]) -> None:
+    """Right after the fork: a session of its own, default signals, only its own files."""
+    os.setsid()  # first, so that the grader can kill whatever this becomes
+    gc.enable()  # the template's objects stay frozen: collections leave their pages alone
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(2, 1)
     os.close(null)
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2 and fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:  # the listing's own descriptor, already closed
+                pass
 
 
-def _become_kernel(request: dict, ready: int) -> None:
-    """In the forked child: apply the sandbox, then run ipykernel as the launcher would."""
-    os.setsid()  # first, so that the grader can kill whatever this becomes
-    limits_json, cgroup, _dash, *kernel_cmd = request["argv"]
-    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-        signal.signal(sig, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    _standard_streams()
-    os.environ.clear()
-    os.environ.update(request["env"])
-    os.chdir(request["cwd"])
-    report = sandbox.apply(sandbox.Limits.from_json(limits_json), None if cgroup == "-" else cgroup)
-    report["kernel"] = f"new, forked from a warm template (pid {os.getppid()})"
-    os.environ["AUTOGRADER_SANDBOX"] = json.dumps(report)
-    _reseed()
+def _kernel_app(kernel_args: list[str]):
+    """ipykernel's application, initialized as ``python -m ipykernel_launcher ARGS`` would."""
     import ipykernel_launcher
-
-    sys.argv = [ipykernel_launcher.__file__, *kernel_cmd[3:]]
     from ipykernel.kernelapp import IPKernelApp
 
+    sys.argv = [ipykernel_launcher.__file__, *kernel_args]
     app = IPKernelApp.instance()
     # ipykernel read JPY_PARENT_PID when the template imported it: watch this parent,
     # which ends when the grader ends
     app.parent_handle = os.getppid()
-    app.initialize(kernel_cmd[3:])
+    app.initialize(kernel_args)
+    return app
+
+
+def _become_kernel(request: dict, ready: int) -> None:
+    """A kernel for ``request``, started now: the sandbox, then ipykernel."""
+    limits_json, cgroup, _dash, *kernel_cmd = request["argv"]
+    _clean_process(keep=(ready,))
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(request["cwd"])
+    limits = sandbox.Limits.from_json(limits_json)
+    report = sandbox.apply_before_start(limits)
+    report.update(sandbox.apply_processes(limits, None if cgroup == "-" else cgroup))
+    report["kernel"] = f"new, forked from a warm template (pid {os.getppid()})"
+    os.environ["AUTOGRADER_SANDBOX"] = json.dumps(report)
+    _reseed()
+    app = _kernel_app(kernel_cmd[3:])
     os.write(ready, b"ok")
     os.close(ready)
     app.start()
 
 
-def _child(request: dict, ready: int) -> None:
+def _become_spare(request: dict, spare: Spare, ready: int, go: int) -> None:
+    """A kernel started ahead, for the next request like ``request``: started, then waits."""
+    limits_json, _cgroup, _dash, *kernel_cmd = request["argv"]
+    _clean_process(keep=(ready, go))
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(spare.folder)
+    limits = sandbox.Limits.from_json(limits_json)
+    report = sandbox.apply_before_start(limits)
+    _reseed()
+    app = _kernel_app(spare.kernel_args())
+    os.write(ready, b"ok")
+    assignment = _read_all(go)  # the template closes its end after writing
+    if not assignment:
+        os._exit(0)  # not needed after all
+    order = json.loads(assignment)
+    report.update(sandbox.apply_processes(limits, order["cgroup"]))
+    report["kernel"] = f"new, forked from a warm template (pid {os.getppid()}), started ahead"
+    os.environ["AUTOGRADER_SANDBOX"] = json.dumps(report)
+    os.chdir(order["cwd"])
+    if app.shell is not None:
+        app.shell.starting_dir = order["cwd"]
+    os.write(ready, b"go")
+    os.close(ready)
+    app.start()
+
+
+def _read_all(fd: int) -> bytes:
+    data = b""
+    while chunk := os.read(fd, 65536):
+        data += chunk
+    os.close(fd)
+    return data
+
+
+def _child(run, *args) -> None:
     """Never returns: the kernel's life, then ``_exit`` (never back into the template's loop)."""
+    ready = args[-1] if run is _become_kernel else args[-2]
     code = 1
     try:
-        _become_kernel(request, ready)
+        run(*args)
         code = 0
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else 1
@@ -179,45 +243,161 @@ def _child(request: dict, ready: int) -> None:
             os._exit(code)
 
 
-def fork_kernel(request: dict) -> dict:
-    """Fork a kernel for ``request``; answer once its sockets are bound (or it failed)."""
+# -- in the template --------------------------------------------------------------------
+def _wait_for(fd: int, expected: bytes, timeout: float) -> bytes:
+    """Read ``fd`` until it has said ``expected`` (or closed, or ``timeout``)."""
+    answer = b""
+    deadline = time.monotonic() + timeout
+    while answer != expected and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        answer += chunk
+    return answer
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def refusal(request: dict) -> str | None:
+    """Why this request cannot be forked here (``None``: it can)."""
     kernel_cmd = request["argv"][3:]
     if kernel_cmd[1:3] != ["-m", "ipykernel_launcher"]:
-        return {"error": f"not an ipykernel command: {kernel_cmd[:3]}"}
+        return f"not an ipykernel command: {kernel_cmd[:3]}"
     if os.path.realpath(kernel_cmd[0]) != os.path.realpath(sys.executable):
-        return {"error": f"the kernel's Python {kernel_cmd[0]} is not the template's"}
+        return f"the kernel's Python {kernel_cmd[0]} is not the template's"
     count = threads()
     if count != 1:
-        return {"error": f"the template runs {count} threads; a fork would be unsafe"}
+        return f"the template runs {count} threads; a fork would be unsafe"
+    return None
+
+
+def fork_kernel(request: dict) -> dict:
+    """Fork a kernel for ``request``; answer once its sockets are bound (or it failed)."""
+    why = refusal(request)
+    if why:
+        return {"error": why}
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read)
-        _child(request, write)
+        _child(_become_kernel, request, write)
     os.close(write)
-    answer = b""
-    deadline = time.monotonic() + READY_TIMEOUT
     try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([read], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                break
-            chunk = os.read(read, 4096)
-            if not chunk:
-                break
-            answer += chunk
-            if answer == b"ok":
-                break
+        answer = _wait_for(read, b"ok", READY_TIMEOUT)
     finally:
         os.close(read)
     if answer == b"ok":
         return {"pid": pid, "started": sandbox.process_start(pid)}
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
-    reason = answer.decode(errors="replace") or "the kernel did not start in time"
-    return {"error": reason}
+    _kill(pid)
+    return {"error": answer.decode(errors="replace") or "the kernel did not start in time"}
+
+
+def _without_connection_file(kernel_args: list[str]) -> list[str]:
+    args, skip = [], False
+    for arg in kernel_args:
+        if skip:
+            skip = False
+        elif arg == "-f":
+            skip = True
+        elif not arg.startswith("--f=") and not arg.startswith("-f="):
+            args.append(arg)
+    return args
+
+
+@dataclass
+class Spare:
+    """A kernel started ahead of its request, in its own folder with its own sockets."""
+
+    limits: str
+    args: list[str]
+    env: dict[str, str]
+    folder: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="ag-spare-"))
+    connection: dict = field(default_factory=dict)
+    pid: int = 0
+    ready: int = -1
+    go: int = -1
+
+    def kernel_args(self) -> list[str]:
+        return ["-f", os.path.join(self.folder, "kernel.json"), *self.args]
+
+    @classmethod
+    def start(cls, request: dict) -> Spare | None:
+        if refusal(request):
+            return None
+        spare = cls(
+            request["argv"][0], _without_connection_file(request["argv"][6:]), request["env"]
+        )
+        from jupyter_client.connect import write_connection_file
+
+        _, info = write_connection_file(
+            os.path.join(spare.folder, "kernel.json"),
+            transport="ipc",
+            ip=os.path.join(spare.folder, "k"),
+            key=secrets.token_hex(32).encode(),
+        )
+        spare.connection = {k: v.decode() if isinstance(v, bytes) else v for k, v in info.items()}
+        ready_r, ready_w = os.pipe()
+        go_r, go_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(ready_r)
+            os.close(go_w)
+            _child(_become_spare, request, spare, ready_w, go_r)
+        os.close(ready_w)
+        os.close(go_r)
+        spare.pid, spare.ready, spare.go = pid, ready_r, go_w
+        return spare
+
+    def fits(self, request: dict) -> bool:
+        argv = request["argv"]
+        return (
+            argv[0] == self.limits
+            and _without_connection_file(argv[6:]) == self.args
+            and request["env"] == self.env
+            and refusal(request) is None
+        )
+
+    def assign(self, request: dict) -> dict | None:
+        """Hand this kernel to ``request``; ``None`` when it cannot (then it is gone)."""
+        try:
+            if _wait_for(self.ready, b"ok", READY_TIMEOUT) != b"ok":
+                return None
+            cgroup = request["argv"][1]
+            order = {"cwd": request["cwd"], "cgroup": None if cgroup == "-" else cgroup}
+            os.write(self.go, json.dumps(order).encode())
+            os.close(self.go)
+            self.go = -1
+            if _wait_for(self.ready, b"go", READY_TIMEOUT) != b"go":
+                return None
+            started = sandbox.process_start(self.pid)
+            answer = {"pid": self.pid, "started": started, "connection": self.connection}
+            answer["folder"] = self.folder
+            self.pid = 0  # the grader's now
+            return answer
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the pipes; a spare nobody took is killed and its folder removed."""
+        for fd in (self.ready, self.go):
+            if fd >= 0:
+                os.close(fd)
+        self.ready = self.go = -1
+        if self.pid:
+            _kill(self.pid)
+            self.pid = 0
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def main() -> None:
@@ -229,20 +409,39 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when this ends
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     start = time.perf_counter()
+    gc.disable()  # no collection leaves holes in pages the kernels will share
     loaded = preload()
+    # Every object so far is the template's, shared with the kernels page by page: frozen,
+    # a kernel's collections skip them instead of writing to (and so copying) every page.
+    gc.freeze()
     hello = {"ready": True, "preloaded": loaded, "threads": threads()}
     hello["seconds"] = round(time.perf_counter() - start, 3)
     answers.write(json.dumps(hello).encode() + b"\n")
     answers.flush()
-    for line in requests:
-        if not line.strip():
-            continue
-        try:
-            answer = fork_kernel(json.loads(line))
-        except Exception as error:  # a malformed request: say so, keep serving
-            answer = {"error": f"{type(error).__name__}: {error}"}
-        answers.write(json.dumps(answer).encode() + b"\n")
-        answers.flush()
+    spare: Spare | None = None
+    try:
+        for line in requests:
+            if not line.strip():
+                continue
+            answer = None
+            try:
+                request = json.loads(line)
+                if spare is not None and spare.fits(request):
+                    answer = spare.assign(request)
+                if spare is not None:
+                    spare.close()
+                    spare = None
+                if answer is None:
+                    answer = fork_kernel(request)
+            except Exception as error:  # a malformed request: say so, keep serving
+                answer = {"error": f"{type(error).__name__}: {error}"}
+            answers.write(json.dumps(answer).encode() + b"\n")
+            answers.flush()
+            if "pid" in answer:
+                spare = Spare.start(request)
+    finally:
+        if spare is not None:
+            spare.close()
 
 
 if __name__ == "__main__":

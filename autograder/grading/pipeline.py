@@ -14,6 +14,12 @@ memory:
 3. feedback: ``GenerateFeedback.preprocessors`` and its HTML exporter, with nbgrader's
    feedback template (compiled once).
 
+Two of nbgrader's steps are replaced by faster equivalents, because they were most of
+the bookkeeping left per notebook: :class:`CheckCellMetadataOnce` checks the metadata
+schema once rather than once per cell, and :class:`FeedbackHTMLExporter` renders the same
+template without nbconvert's BeautifulSoup pass (it re-parses the whole page to add alt
+text to images; a regular expression adds the same).
+
 What nbgrader's converter does around the preprocessors for each submission (the student
 and submission rows, the assignment's other files next to the notebook) is
 :meth:`NotebookPipeline.prepare`.
@@ -21,20 +27,145 @@ and submission rows, the assignment's other files next to the notebook) is
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
+import traceback
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import nbformat
+from nbconvert.exporters import Exporter, HTMLExporter, TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbgrader import utils
 from nbgrader.converters import Autograde, GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.nbgraderformat import MetadataValidator, ValidationError
+from nbgrader.nbgraderformat.common import (
+    BaseMetadataValidator,
+    SchemaTooNewError,
+    SchemaTooOldError,
+)
+from nbgrader.preprocessors import CheckCellMetadata
 from traitlets.config import Config
 from traitlets.utils.importstring import import_item
 
 from .execute import GuardedExecute
 from .provisioner import KernelTemplate
+
+
+@functools.cache
+def _schema_validator(schema_json: str):
+    """A validator for nbgrader's cell metadata schema, its schema checked once."""
+    import json
+
+    schema = json.loads(schema_json)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+class _SchemaOnce(BaseMetadataValidator):
+    """``BaseMetadataValidator.validate_cell`` with the schema checked once."""
+
+    def validate_cell(self, cell: nbformat.NotebookNode) -> None:
+        if "nbgrader" not in cell.metadata:
+            return
+        schema = cell.metadata["nbgrader"].get("schema_version", 0)
+        if schema < self.schema_version:
+            raise SchemaTooOldError(
+                f"Outdated schema version: {schema} (expected {self.schema_version})",
+                schema,
+                self.schema_version,
+            )
+        if schema > self.schema_version:
+            raise SchemaTooNewError(
+                f"Schema version is too new: {schema} (expected {self.schema_version})",
+                schema,
+                self.schema_version,
+            )
+        import json
+
+        validator = _schema_validator(json.dumps(self.schema, sort_keys=True))
+        error = jsonschema.exceptions.best_match(validator.iter_errors(cell.metadata["nbgrader"]))
+        if error is not None:
+            raise error
+
+
+class _MetadataValidatorOnce(MetadataValidator, _SchemaOnce):  # type: ignore[misc]
+    """nbgrader's metadata validator (its own checks), with the schema checked once."""
+
+
+class CheckCellMetadataOnce(CheckCellMetadata):
+    """nbgrader's ``CheckCellMetadata``, with the schema checked once instead of per cell."""
+
+    def preprocess(self, nb, resources):
+        try:
+            _MetadataValidatorOnce().validate_nb(nb)
+        except ValidationError:
+            self.log.error(traceback.format_exc())
+            msg = "Notebook failed to validate; the nbgrader metadata may be corrupted."
+            self.log.error(msg)
+            raise ValidationError(msg) from None
+        return nb, resources
+
+
+_IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)", re.IGNORECASE)
+NO_ALT = "No description has been provided for this image"
+
+
+class _CachedHighlight:
+    """nbconvert's code highlighting, remembered: most cells are the same for every student."""
+
+    def __init__(self, highlight, size: int = 4096):
+        self.highlight = highlight
+        self.size = size
+        self.seen: dict[tuple, str] = {}
+
+    def __call__(self, source, language=None, metadata=None):
+        magics = (metadata or {}).get("magics_language")
+        key = (source, language, magics)
+        if key not in self.seen:
+            if len(self.seen) >= self.size:
+                self.seen.clear()
+            self.seen[key] = self.highlight(source, language, metadata)
+        return self.seen[key]
+
+
+class FeedbackHTMLExporter(HTMLExporter):
+    """nbconvert's HTML exporter, faster on the pages of a whole class.
+
+    ``HTMLExporter.from_notebook_node`` renders the template, then parses the page to add
+    alt text to images and ``tabindex`` to JupyterLab-style cells; nbgrader's feedback
+    template (classic) has no such cells, and the alt text is added here directly. Code
+    highlighting is remembered from one page to the next (the course's cells repeat).
+    """
+
+    _highlighters: dict[str | None, _CachedHighlight]
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        langinfo = nb.metadata.get("language_info", {})
+        lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+        if not hasattr(self, "_highlighters"):
+            self._highlighters = {}
+        if lexer not in self._highlighters:
+            plain = Highlight2HTML(pygments_lexer=lexer, parent=self)
+            self._highlighters[lexer] = _CachedHighlight(plain)
+        highlight_code = self.filters.get("highlight_code", self._highlighters[lexer])
+        resources = self._init_resources(resources)
+        filter_data_type = WidgetsDataTypeFilter(
+            notebook_metadata=self._nb_metadata, parent=self, resources=resources
+        )
+        self.register_filter("highlight_code", highlight_code)
+        self.register_filter("filter_data_type", filter_data_type)
+        html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        return _IMG_WITHOUT_ALT.sub(f'<img alt="{NO_ALT}"', html), resources
+
+
+_FASTER = {CheckCellMetadata: CheckCellMetadataOnce}
 
 
 class NotebookPipeline:
@@ -45,19 +176,25 @@ class NotebookPipeline:
         self.db_url = coursedir.db_url
         autograde = Autograde(coursedir=coursedir, config=config)
         feedback = GenerateFeedback(coursedir=coursedir, config=config)
-        self._sanitize, _ = self._exporter(autograde, autograde.sanitize_preprocessors)
-        self._autograde, steps = self._exporter(autograde, autograde.autograde_preprocessors)
-        self._feedback, _ = self._exporter(feedback, feedback.preprocessors)
+        # the notebook passes hand the notebook on in memory (nbgrader writes and reads it)
+        self._sanitize, _ = self._exporter(autograde, Exporter, autograde.sanitize_preprocessors)
+        self._autograde, steps = self._exporter(
+            autograde, Exporter, autograde.autograde_preprocessors
+        )
+        html = feedback.exporter_class
+        html = FeedbackHTMLExporter if html is HTMLExporter else html
+        self._feedback, _ = self._exporter(feedback, html, feedback.preprocessors)
         self.executors = [step for step in steps if isinstance(step, GuardedExecute)]
 
     @staticmethod
-    def _exporter(converter, preprocessors) -> tuple[Any, list]:
+    def _exporter(converter, exporter_class, preprocessors) -> tuple[Any, list]:
         """The converter's exporter with these preprocessors, as nbgrader registers them."""
-        exporter = converter.exporter_class(parent=converter, config=converter.config)
+        exporter = exporter_class(parent=converter, config=converter.config)
         steps = []
         for preprocessor in preprocessors:
             if isinstance(preprocessor, str):
                 preprocessor = import_item(preprocessor)
+            preprocessor = _FASTER.get(preprocessor, preprocessor)
             step = preprocessor(parent=exporter) if isinstance(preprocessor, type) else preprocessor
             exporter.register_preprocessor(step)
             steps.append(step)
@@ -95,19 +232,24 @@ class NotebookPipeline:
             "metadata": {"name": name, "path": str(folder)},
         }
 
+    def sanitize(
+        self, nb: nbformat.NotebookNode, student: str, assignment: str, name: str, folder: Path
+    ) -> nbformat.NotebookNode:
+        """The notebook as it will run: outputs cleared, the course's own cells put back."""
+        nb, _ = self._sanitize.from_notebook_node(
+            nb, self._resources(student, assignment, name, folder)
+        )
+        return nb
+
     def autograde(
         self, nb: nbformat.NotebookNode, student: str, assignment: str, name: str, folder: Path
     ) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
         """Sanitize and autograde one notebook (its kernel runs in ``folder``)."""
-        text, _ = self._sanitize.from_notebook_node(
-            nb, self._resources(student, assignment, name, folder)
-        )
+        nb = self.sanitize(nb, student, assignment, name, folder)
         resources = self._resources(student, assignment, name, folder)
         with utils.setenv(NBGRADER_EXECUTION="autograde"):
-            text, resources = self._autograde.from_notebook_node(
-                nbformat.reads(text, as_version=4), resources
-            )
-        return nbformat.reads(text, as_version=4), resources
+            nb, resources = self._autograde.from_notebook_node(nb, resources)
+        return nb, resources
 
     def feedback(
         self, nb: nbformat.NotebookNode, student: str, assignment: str, name: str, folder: Path

@@ -20,6 +20,7 @@ import asyncio
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -93,8 +94,12 @@ class KernelTemplate:
             self.info = self._read_line(self.start_timeout)
         return self.info
 
-    def fork(self, argv: list[str], cwd: str, env: dict[str, str]) -> tuple[int, int | None]:
-        """A new kernel for the sandbox launcher's ``argv``: ``(pid, start time)``."""
+    def fork(self, argv: list[str], cwd: str, env: dict[str, str]) -> dict[str, Any]:
+        """A new kernel for the sandbox launcher's ``argv``: its pid and start time.
+
+        A kernel started ahead (the template's spare) comes with its ``connection`` info
+        and its ``folder`` (which holds its sockets).
+        """
         with self._lock:
             self._ready()
             assert self.process.stdin is not None
@@ -107,7 +112,7 @@ class KernelTemplate:
             answer = self._read_line(120)
         if "error" in answer:
             raise TemplateError(answer["error"])
-        return int(answer["pid"]), answer.get("started")
+        return answer
 
     def close(self) -> None:
         """End the template (its kernels are ended by their own managers)."""
@@ -128,6 +133,8 @@ class TemplateProvisioner(LocalProvisioner):  # type: ignore[misc]
     template: KernelTemplate | None = None
     forked = False
     started: int | None = None
+    folder: str | None = None
+    """A kernel started ahead keeps its sockets here; removed at clean-up."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
         template = self.template
@@ -135,14 +142,19 @@ class TemplateProvisioner(LocalProvisioner):  # type: ignore[misc]
             env = kwargs.get("env") or dict(os.environ)
             cwd = str(kwargs.get("cwd") or os.getcwd())
             try:
-                pid, started = await asyncio.to_thread(template.fork, cmd[3:], cwd, env)
+                answer = await asyncio.to_thread(template.fork, cmd[3:], cwd, env)
             except TemplateError as error:
                 self.log.warning("starting the kernel without the template: %s", error)
             else:
-                self.pid = self.pgid = pid
-                self.started = started
+                self.pid = self.pgid = int(answer["pid"])
+                self.started = answer.get("started")
                 self.forked = True
                 self.cwd = cwd
+                if "connection" in answer:  # a spare: its own sockets, adopted by the manager
+                    info = dict(answer["connection"])
+                    info["key"] = info["key"].encode()
+                    self.connection_info = info
+                    self.folder = answer.get("folder")
                 return self.connection_info
         return await super().launch_kernel(cmd, **kwargs)
 
@@ -187,3 +199,9 @@ class TemplateProvisioner(LocalProvisioner):  # type: ignore[misc]
         if not self.forked:
             return await super().terminate(restart)
         await self.send_signal(signal.SIGTERM)
+
+    async def cleanup(self, restart: bool = False) -> None:
+        await super().cleanup(restart)
+        if self.folder and not restart:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
