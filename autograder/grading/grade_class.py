@@ -1,8 +1,10 @@
 """``python -m autograder grade-class``: grade nbgrader's ``submitted/<student>/<assignment>/``.
 
 Submissions are graded in parallel, each worker process in its own private course
-(:class:`autograder.grading.grader.CourseGrader`), and merged into one gradebook (SQLite by
-default, or any SQLAlchemy URL nbgrader accepts). Output, under ``--out``:
+(:class:`autograder.grading.grader.CourseGrader`): ``--workers`` processes on this machine,
+or the workers of a Dask cluster (``--scheduler``, :mod:`autograder.grading.scheduler`).
+This process alone merges the results into one gradebook (SQLite by default, or any
+SQLAlchemy URL nbgrader accepts). Output, under ``--out``:
 
 * ``gradebook.db`` (unless ``--db`` names another), ``grades.csv``;
 * ``feedback/<student>/<assignment>/<notebook>.html`` (no hidden tests);
@@ -12,55 +14,32 @@ default, or any SQLAlchemy URL nbgrader accepts). Output, under ``--out``:
   and started again skips exactly the submissions whose ledger entry matches, and grades
   the rest; the gradebook is updated in place, so nothing is counted twice;
 * ``failures.json``: submissions that could not be graded, with the reason. One failure
-  never stops the others; the summary lists them, and the next run retries them.
+  never stops the others; the summary lists them, and the next run retries them;
+* ``report.html`` (and its numbers, ``report.json``): the class at a glance, from every
+  stored result (:mod:`autograder.grading.report`).
 """
 
 from __future__ import annotations
 
 import argparse
-import atexit
 import csv
 import hashlib
 import json
-import multiprocessing
-import multiprocessing.util
 import os
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import paths
 from ..nbgrader_setup import fast_gradebook, nbgrader_api, nbgrader_config, quiet_logs
 from .grade_one import add_limit_options, known_assignments, limits_from
 from .grader import CourseGrader, GradingError, safe_id
+from .report import write_report
 from .results import NotebookResult
 from .sandbox import Limits
-
-
-@dataclass(frozen=True)
-class Task:
-    """One submission to grade: a student's folder for one assignment."""
-
-    student: str
-    assignment: str
-    folder: str
-    digest: str
-    """:func:`folder_digest` of the folder and the assignment's source, for the ledger."""
-
-
-@dataclass
-class Outcome:
-    """What a worker sends back for one task."""
-
-    ok: bool
-    results: dict[str, NotebookResult] = field(default_factory=dict)
-    """Per notebook, when ``ok``."""
-    reason: str = ""
-    """Why grading failed, when not ``ok``."""
-    seconds: float = 0.0
+from .scheduler import run_dask, run_local
+from .tasks import Outcome, Task
 
 
 @dataclass
@@ -102,32 +81,6 @@ def atomic_write(path: Path, text: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-
-
-# -- worker side ---------------------------------------------------------------------
-_GRADER: CourseGrader | None = None
-
-
-def _init_worker(assignments: list[str], limits_json: str, template: str) -> None:
-    global _GRADER
-    _GRADER = CourseGrader(assignments, Limits.from_json(limits_json), template=Path(template))
-    # forked workers leave through os._exit: atexit would not run, multiprocessing's finalizers do
-    multiprocessing.util.Finalize(_GRADER, _GRADER.close, exitpriority=10)
-    atexit.register(_GRADER.close)
-
-
-def _grade(task: Task, feedback_root: str) -> Outcome:
-    start = time.perf_counter()
-    if _GRADER is None:
-        return Outcome(False, reason="the grading worker did not start")
-    try:
-        feedback = Path(feedback_root) / safe_id(task.student) / task.assignment
-        results = _GRADER.grade(task.student, task.assignment, Path(task.folder), feedback)
-        return Outcome(True, results, seconds=time.perf_counter() - start)
-    except GradingError as error:
-        return Outcome(False, reason=str(error)[-2000:])
-    except Exception as error:  # a bug or a broken environment: record it, go on
-        return Outcome(False, reason=f"{type(error).__name__}: {error}"[-2000:])
 
 
 # -- the gradebook -------------------------------------------------------------------
@@ -232,8 +185,13 @@ def grade_class(
     assignments: list[str] | None = None,
     limits: Limits | None = None,
     progress: bool = True,
+    scheduler: str | None = None,
 ) -> Summary:
-    """Grade every submission not graded yet."""
+    """Grade every submission not graded yet.
+
+    ``scheduler``: the address of a Dask scheduler (``local``: a LocalCluster of
+    ``workers`` processes), instead of worker processes forked here.
+    """
     from tqdm import tqdm
 
     quiet_logs()
@@ -250,7 +208,6 @@ def grade_class(
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     failures: dict[tuple[str, str], str] = {}
     graded = 0
-    attempts: dict[Task, int] = {}
     bar = tqdm(
         total=len(tasks),
         initial=skipped,
@@ -259,42 +216,34 @@ def grade_class(
         disable=not progress,
         smoothing=0.1,
     )
-    pending = list(todo)
     used = sorted({t.assignment for t in todo})
-    # fork: workers start without importing nbgrader again; each copies one template course
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    template = CourseGrader(used, limits) if used else None
     prepared = False
+
+    def while_grading() -> None:
+        nonlocal prepared
+        prepare_gradebook(out, db_url, used)
+        prepared = True
+
+    def finished(task: Task, outcome: Outcome) -> None:
+        nonlocal graded
+        _finish(out, db_url, task, outcome, failures)
+        graded += outcome.ok
+        bar.update(1)
+
+    template = None
     try:
-        while pending:
-            assert template is not None  # tasks to grade imply assignments to grade
-            with ProcessPoolExecutor(
-                workers, mp_context=context, initializer=_init_worker,
-                initargs=(used, limits.to_json(), str(template.root)),
-            ) as pool:  # fmt: skip
-                futures = {pool.submit(_grade, t, str(out / "feedback")): t for t in pending}
-                pending = []
-                if not prepared:  # while the workers grade
-                    prepare_gradebook(out, db_url, used)
-                    prepared = True
-                waiting = set(futures)
-                while waiting:
-                    done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        task = futures[future]
-                        try:
-                            outcome = future.result()
-                        except BrokenProcessPool:
-                            attempts[task] = attempts.get(task, 0) + 1
-                            if attempts[task] >= 2:
-                                outcome = Outcome(False, reason="the grading worker died twice")
-                            else:
-                                pending.append(task)
-                                continue
-                        _finish(out, db_url, task, outcome, failures)
-                        graded += outcome.ok
-                        bar.update(1)
+        if todo and scheduler:
+            workers = run_dask(
+                todo, address=scheduler, workers=workers, assignments=used, limits=limits,
+                on_outcome=finished, while_grading=while_grading,
+            )  # fmt: skip
+        elif todo:
+            template = CourseGrader(used, limits, warm_kernels=False)
+            run_local(
+                todo, workers=workers, assignments=used, limits=limits,
+                template_root=str(template.root), feedback_root=str(out / "feedback"),
+                on_outcome=finished, while_grading=while_grading,
+            )  # fmt: skip
     except KeyboardInterrupt:
         bar.close()
         print(
@@ -312,6 +261,10 @@ def grade_class(
     listed = [{"student": s, "assignment": a, "reason": r} for (s, a), r in failures.items()]
     atomic_write(out / "failures.json", json.dumps(listed, indent=2))
     rows = write_csv(db_url, out / "grades.csv", failures)
+    try:
+        write_report(out)
+    except Exception as error:  # the grades are stored: a report that fails does not undo them
+        print(f"the class report could not be written: {error!r}", file=sys.stderr)
     return Summary(
         submissions=len(tasks),
         graded=graded,
@@ -330,6 +283,8 @@ def _finish(out: Path, db_url: str, task: Task, outcome: Outcome, failures: dict
     if not outcome.ok:
         failures[key] = outcome.reason
         return
+    for name, page in outcome.pages.items():  # from a worker on another machine
+        atomic_write(out / "feedback" / key[0] / task.assignment / name, page)
     results = outcome.results
     payload = {name: result.to_json() for name, result in results.items()}
     atomic_write(
@@ -349,6 +304,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder grade-class", description=__doc__)
     parser.add_argument("submitted", type=Path, help="nbgrader's submitted/ folder")
     parser.add_argument("--workers", type=int, help="parallel graders (default: CPU cores)")
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on a Dask cluster (tcp://HOST:8786), or 'local' for a LocalCluster of "
+        "--workers processes (docs/scaling.md)",
+    )
     parser.add_argument("--db", help="gradebook URL (default: sqlite:///OUT/gradebook.db)")
     parser.add_argument("--out", type=Path, default=Path("graded"), help="output folder")
     parser.add_argument("--assignment", action="append", help="grade only this (repeatable)")
@@ -367,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
             assignments=args.assignment,
             limits=limits_from(args),
             progress=not args.no_progress,
+            scheduler=args.scheduler,
         )
     except KeyboardInterrupt:
         return 130
@@ -384,4 +346,5 @@ def main(argv: list[str] | None = None) -> int:
     print(f"gradebook: {summary.db_url}")
     print(f"grades:    {summary.out / 'grades.csv'}")
     print(f"feedback:  {summary.out / 'feedback'}")
+    print(f"report:    {summary.out / 'report.html'}")
     return 1 if summary.failed else 0
