@@ -142,6 +142,10 @@ class GuardedExecute(Execute):
 
     kernel_template: KernelTemplate | None = None
     """Fork kernels from this template (set by the grader that owns it), else start them."""
+    _expressions: dict[str, str] | None = None
+    """What the next execute request asks the kernel to evaluate after the cell."""
+    _prepared: dict[int, object]
+    """The guard's steps already run for a later cell (by index), with their result."""
 
     def preprocess(self, nb, resources=None, km=None):
         self.limits = Limits.from_json(self.limits_json)
@@ -360,8 +364,8 @@ class GuardedExecute(Execute):
             self._installed = True
             self._timing["kernel"] = time.time()
             self._sandbox_km = self.km
-            self._prepared: dict[int, object] = {}
-            self._expressions: dict[str, str] | None = None
+            self._prepared = {}
+            self._expressions = None
             execute = self.kc.execute
 
             def with_expressions(code, *args, **kwargs):

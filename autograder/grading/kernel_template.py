@@ -81,6 +81,11 @@ PRELOAD = (
 )
 """What a kernel of this course imports (the checking library's submodules are added)."""
 READY_TIMEOUT = 60.0
+GRADER = os.getppid()
+"""The grading process that started this template (jupyter_client tells its kernels)."""
+IMPORTED_ENV: dict[str, str] = {}
+"""What the template's imports set in the environment (debugpy's ``PYDEVD_USE_FRAME_EVAL``):
+a kernel that imported them itself would have the same."""
 
 
 def threads() -> int:
@@ -164,12 +169,19 @@ def _kernel_app(kernel_args: list[str]):
     return app
 
 
+def _environment(env: dict[str, str]) -> None:
+    """The request's environment, as jupyter_client's launcher and the imports complete it."""
+    os.environ.clear()
+    os.environ.update(env)
+    os.environ.setdefault("JPY_PARENT_PID", str(GRADER))
+    os.environ.update(IMPORTED_ENV)
+
+
 def _become_kernel(request: dict, ready: int) -> None:
     """A kernel for ``request``, started now: the sandbox, then ipykernel."""
     limits_json, cgroup, _dash, *kernel_cmd = request["argv"]
     _clean_process(keep=(ready,))
-    os.environ.clear()
-    os.environ.update(request["env"])
+    _environment(request["env"])
     os.chdir(request["cwd"])
     limits = sandbox.Limits.from_json(limits_json)
     report = sandbox.apply_before_start(limits)
@@ -187,8 +199,7 @@ def _become_spare(request: dict, spare: Spare, ready: int, go: int) -> None:
     """A kernel started ahead, for the next request like ``request``: started, then waits."""
     limits_json, _cgroup, _dash, *kernel_cmd = request["argv"]
     _clean_process(keep=(ready, go))
-    os.environ.clear()
-    os.environ.update(request["env"])
+    _environment(request["env"])
     os.chdir(spare.folder)
     limits = sandbox.Limits.from_json(limits_json)
     report = sandbox.apply_before_start(limits)
@@ -381,8 +392,8 @@ class Spare:
             if _wait_for(self.ready, b"go", READY_TIMEOUT) != b"go":
                 return None
             started = sandbox.process_start(self.pid)
-            answer = {"pid": self.pid, "started": started, "connection": self.connection}
-            answer["folder"] = self.folder
+            answer: dict[str, object] = {"pid": self.pid, "started": started}
+            answer.update(connection=self.connection, folder=self.folder)
             self.pid = 0  # the grader's now
             return answer
         finally:
@@ -410,7 +421,10 @@ def main() -> None:
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     start = time.perf_counter()
     gc.disable()  # no collection leaves holes in pages the kernels will share
+    before = dict(os.environ)
     loaded = preload()
+    IMPORTED_ENV.update({k: v for k, v in os.environ.items() if before.get(k) != v})
+    IMPORTED_ENV.pop("MPLBACKEND", None)  # ipykernel sets it in each kernel, unless already set
     # Every object so far is the template's, shared with the kernels page by page: frozen,
     # a kernel's collections skip them instead of writing to (and so copying) every page.
     gc.freeze()

@@ -95,7 +95,7 @@ class _SchemaOnce(BaseMetadataValidator):
             raise error
 
 
-class _MetadataValidatorOnce(MetadataValidator, _SchemaOnce):  # type: ignore[misc]
+class _MetadataValidatorOnce(MetadataValidator, _SchemaOnce):
     """nbgrader's metadata validator (its own checks), with the schema checked once."""
 
 

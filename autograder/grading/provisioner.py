@@ -127,7 +127,7 @@ class KernelTemplate:
             self.process.wait()
 
 
-class TemplateProvisioner(LocalProvisioner):  # type: ignore[misc]
+class TemplateProvisioner(LocalProvisioner):
     """Launch the kernel by forking :attr:`template`; the ordinary way when it cannot."""
 
     template: KernelTemplate | None = None
@@ -151,9 +151,9 @@ class TemplateProvisioner(LocalProvisioner):  # type: ignore[misc]
                 self.forked = True
                 self.cwd = cwd
                 if "connection" in answer:  # a spare: its own sockets, adopted by the manager
-                    info = dict(answer["connection"])
+                    info: dict[str, Any] = dict(answer["connection"])
                     info["key"] = info["key"].encode()
-                    self.connection_info = info
+                    self.connection_info = info  # type: ignore[assignment]
                     self.folder = answer.get("folder")
                 return self.connection_info
         return await super().launch_kernel(cmd, **kwargs)

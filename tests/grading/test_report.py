@@ -57,12 +57,21 @@ def small_class(tmp_path):
     students = {
         "ann": [cell("test_add", 1, 1), cell("test_add_2", 2, 2), cell("test_mean", 2, 2)],
         # the same mistake in both tests cells of one exercise counts once
-        "bob": [cell("test_add", 0, 1, minus), cell("test_add_2", 0, 2, minus),
-                cell("test_mean", 0, 2, said.format(SUM_FOR_MEAN))],  # fmt: skip
-        "cid": [cell("test_add", 1, 1), cell("test_add_2", 0, 2, minus),
-                cell("test_mean", 0, 2, said.format(SUM_FOR_MEAN))],  # fmt: skip
-        "dee": [cell("test_add", 0, 1, "NotImplementedError"), cell("test_add_2", 0, 2, None),
-                cell("test_mean", 0, 2, "NotImplementedError")],  # fmt: skip
+        "bob": [
+            cell("test_add", 0, 1, minus),
+            cell("test_add_2", 0, 2, minus),
+            cell("test_mean", 0, 2, said.format(SUM_FOR_MEAN)),
+        ],  # fmt: skip
+        "cid": [
+            cell("test_add", 1, 1),
+            cell("test_add_2", 0, 2, minus),
+            cell("test_mean", 0, 2, said.format(SUM_FOR_MEAN)),
+        ],  # fmt: skip
+        "dee": [
+            cell("test_add", 0, 1, "NotImplementedError"),
+            cell("test_add_2", 0, 2, None),
+            cell("test_mean", 0, 2, "NotImplementedError"),
+        ],  # fmt: skip
     }
     out = tmp_path / "out"
     for student, cells in students.items():
