@@ -23,7 +23,7 @@ machine's load (``uptime``) when it was measured. Three targets:
 The floor, a fresh kernel that imports torch, is printed for scale. Both sides use the
 generated CIFAR10 stand-in (``COURSE_CIFAR10=generated``), so that no one downloads.
 
-    PYTHONPATH=. python benchmarks/grade_speed.py [--students 8] [--rounds 3] [--workers 2]
+    PYTHONPATH=. python benchmarks/grade_speed.py [--students 6] [--rounds 3] [--workers 2]
 """
 
 from __future__ import annotations
@@ -148,14 +148,19 @@ def reference_seconds(nb: nbformat.NotebookNode, folder: Path, preload: list[str
         return time.perf_counter() - start
 
 
-def per_notebook(work: Path, topics: list[str], rounds: int) -> tuple[dict, dict, list]:
-    """Per topic: grading overheads and first-cell delays, one value per grading."""
+def per_notebook(work: Path, topics: list[str], rounds: int) -> tuple[dict, dict, dict, list, list]:
+    """Per topic: grading overheads, first-cell delays and cells alone, one value per grading.
+
+    Also returns, last, the start-up seconds of the kernels the template started ahead.
+    """
     from autograder.grading.grader import CourseGrader
 
     submitted = work / "submitted"
     picked = ["student00", "student01"]  # a solved submission and one with mistakes
     overheads: dict[str, list[float]] = {t: [] for t in topics}
     first: dict[str, list[float]] = {t: [] for t in topics}
+    alone: dict[str, list[float]] = {t: [] for t in topics}
+    ahead: list[float] = []
     loads = []
     with CourseGrader(topics) as grader:
         hello = grader.kernels.wait_ready() if grader.kernels else {}
@@ -180,10 +185,13 @@ def per_notebook(work: Path, topics: list[str], rounds: int) -> tuple[dict, dict
                     timing = grader.timings[topic]
                     overheads[topic].append(graded - ref)
                     first[topic].append(timing["first_cell"] - timing["called"])
+                    alone[topic].append(ref)
+                    if "started_ahead_seconds" in timing:
+                        ahead.append(timing["started_ahead_seconds"])
                     print(f"  round {r + 1} {topic} {student}: graded in {graded:.2f} s, "
                           f"its cells alone {ref:.2f} s, first cell after "
                           f"{first[topic][-1]:.3f} s (load {loads[-1]})")  # fmt: skip
-    return overheads, first, loads
+    return overheads, first, alone, ahead, loads
 
 
 def checking_modules() -> list[str]:
@@ -225,9 +233,7 @@ def ours(submitted: Path, topics: list[str], work: Path, workers: int) -> float:
 
     out = work / "graded"
     start = time.perf_counter()
-    summary = grade_class(
-        submitted, out=out, workers=workers, assignments=topics, progress=False
-    )
+    summary = grade_class(submitted, out=out, workers=workers, assignments=topics, progress=False)
     seconds = time.perf_counter() - start
     assert not summary.failed, summary.failed
     print(f"  grade-class: {summary.graded} submissions, {summary.workers} workers, "
@@ -256,7 +262,7 @@ def floor(repeats: int = 3) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=8)
+    parser.add_argument("--students", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every measurement")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--topic", action="append", help="only these topics (repeatable)")
@@ -287,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         kernel_floor = floor()
 
         print("one notebook at a time: grading against its cells alone ...")
-        overheads, first, note_loads = per_notebook(work, topics, args.rounds)
+        overheads, first, alone, ahead, note_loads = per_notebook(work, topics, args.rounds)
 
         class_rounds: list[tuple[float, float, str]] = []
         if not args.skip_class:
@@ -308,16 +314,19 @@ def main(argv: list[str] | None = None) -> int:
     for topic in topics:
         values = overheads[topic]
         worst = max(worst, statistics.median(values)) if values else worst
-        print(f"   {topic:<32} {spread(values)}")
+        print(f"   {topic:<32} {spread(values)}   (its cells alone: {spread(alone[topic])})")
+    verdict = "met" if worst <= TARGET_OVERHEAD else "MISSED"
+    print(f"   worst topic median: {worst:.2f} s -> {verdict}")
+    print(f"   not in these: the template starts each next kernel ahead, while the grader does "
+          f"other work; that start took {spread(ahead)} (it counts in 3.)")  # fmt: skip
     all_first = [v for values in first.values() for v in values]
-    print(f"   worst topic median: {worst:.2f} s -> "
-          f"{'met' if worst <= TARGET_OVERHEAD else 'MISSED'}")  # fmt: skip
+    verdict = "met" if statistics.median(all_first) <= TARGET_FIRST_CELL else "MISSED"
     print(f"2. 'grade this notebook' to its first cell running (target <= {TARGET_FIRST_CELL} s): "
-          f"{spread(all_first)} over {len(all_first)} gradings -> "
-          f"{'met' if statistics.median(all_first) <= TARGET_FIRST_CELL else 'MISSED'}")  # fmt: skip
+          f"{spread(all_first)} over {len(all_first)} gradings, worst "
+          f"{max(all_first):.2f} s -> {verdict}")  # fmt: skip
     for topic in topics:
         print(f"   {topic:<32} {spread(first[topic])}")
-    print(f"   load during these: {', '.join(note_loads)}")
+    print(f"   load (1, 5, 15 min) at the start of each round: {', '.join(note_loads)}")
     if class_rounds:
         per_stock = [s / args.students for s, _, _ in class_rounds]
         per_ours = [o / args.students for _, o, _ in class_rounds]
@@ -325,8 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"3. the class, seconds per student (target >= {TARGET_SPEEDUP}x):")
         print(f"   stock nbgrader (serial):           {spread(per_stock)}")
         print(f"   grade-class ({args.workers} workers):            {spread(per_ours)}")
-        print(f"   speed-up: {spread(ratios, 'x')} -> "
-              f"{'met' if statistics.median(ratios) >= TARGET_SPEEDUP else 'MISSED'}")  # fmt: skip
+        verdict = "met" if statistics.median(ratios) >= TARGET_SPEEDUP else "MISSED"
+        print(f"   speed-up: {spread(ratios, 'x')} -> {verdict}")
         print(f"   load at the start of each round: {', '.join(b for _, _, b in class_rounds)}")
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
     return 0

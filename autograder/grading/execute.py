@@ -363,6 +363,9 @@ class GuardedExecute(Execute):
         if not self._installed:
             self._installed = True
             self._timing["kernel"] = time.time()
+            ahead = getattr(getattr(self.km, "provisioner", None), "start_seconds", None)
+            if ahead is not None:  # started ahead: its start-up was not on this notebook's path
+                self._timing["started_ahead_seconds"] = ahead
             self._sandbox_km = self.km
             self._prepared = {}
             self._expressions = None

@@ -38,7 +38,7 @@ from .grader import CourseGrader, GradingError, safe_id
 from .report import write_report
 from .results import NotebookResult
 from .sandbox import Limits
-from .scheduler import run_dask, run_local
+from .scheduler import longest_first, run_dask, run_local
 from .tasks import Outcome, Task
 
 
@@ -217,6 +217,7 @@ def grade_class(
         smoothing=0.1,
     )
     used = sorted({t.assignment for t in todo})
+    todo = longest_first(todo, out / "ledger")
     prepared = False
 
     def while_grading() -> None:

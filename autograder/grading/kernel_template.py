@@ -197,6 +197,7 @@ def _become_kernel(request: dict, ready: int) -> None:
 
 def _become_spare(request: dict, spare: Spare, ready: int, go: int) -> None:
     """A kernel started ahead, for the next request like ``request``: started, then waits."""
+    begun = time.perf_counter()
     limits_json, _cgroup, _dash, *kernel_cmd = request["argv"]
     _clean_process(keep=(ready, go))
     _environment(request["env"])
@@ -205,6 +206,7 @@ def _become_spare(request: dict, spare: Spare, ready: int, go: int) -> None:
     report = sandbox.apply_before_start(limits)
     _reseed()
     app = _kernel_app(spare.kernel_args())
+    start_seconds = time.perf_counter() - begun
     os.write(ready, b"ok")
     assignment = _read_all(go)  # the template closes its end after writing
     if not assignment:
@@ -216,7 +218,7 @@ def _become_spare(request: dict, spare: Spare, ready: int, go: int) -> None:
     os.chdir(order["cwd"])
     if app.shell is not None:
         app.shell.starting_dir = order["cwd"]
-    os.write(ready, b"go")
+    os.write(ready, b"go" + json.dumps({"start_seconds": start_seconds}).encode())
     os.close(ready)
     app.start()
 
@@ -255,8 +257,8 @@ def _child(run, *args) -> None:
 
 
 # -- in the template --------------------------------------------------------------------
-def _wait_for(fd: int, expected: bytes, timeout: float) -> bytes:
-    """Read ``fd`` until it has said ``expected`` (or closed, or ``timeout``)."""
+def _wait_for(fd: int, expected: bytes | None, timeout: float) -> bytes:
+    """Read ``fd`` until it has said ``expected`` (``None``: until closed), or ``timeout``."""
     answer = b""
     deadline = time.monotonic() + timeout
     while answer != expected and time.monotonic() < deadline:
@@ -389,11 +391,13 @@ class Spare:
             os.write(self.go, json.dumps(order).encode())
             os.close(self.go)
             self.go = -1
-            if _wait_for(self.ready, b"go", READY_TIMEOUT) != b"go":
+            said = _wait_for(self.ready, None, READY_TIMEOUT)
+            if not said.startswith(b"go"):
                 return None
             started = sandbox.process_start(self.pid)
             answer: dict[str, object] = {"pid": self.pid, "started": started}
             answer.update(connection=self.connection, folder=self.folder)
+            answer.update(json.loads(said[2:] or b"{}"))  # how long it took to start, ahead
             self.pid = 0  # the grader's now
             return answer
         finally:

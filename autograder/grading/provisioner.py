@@ -135,6 +135,8 @@ class TemplateProvisioner(LocalProvisioner):
     started: int | None = None
     folder: str | None = None
     """A kernel started ahead keeps its sockets here; removed at clean-up."""
+    start_seconds: float | None = None
+    """How long a kernel started ahead took to start (off the notebook's path)."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
         template = self.template
@@ -155,6 +157,7 @@ class TemplateProvisioner(LocalProvisioner):
                     info["key"] = info["key"].encode()
                     self.connection_info = info  # type: ignore[assignment]
                     self.folder = answer.get("folder")
+                    self.start_seconds = answer.get("start_seconds")
                 return self.connection_info
         return await super().launch_kernel(cmd, **kwargs)
 

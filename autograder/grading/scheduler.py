@@ -19,10 +19,12 @@ nothing stored, and a task is stored once whatever happened to its workers.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 from .sandbox import Limits
 from .tasks import Outcome, Task
@@ -30,6 +32,25 @@ from .workers import close_graders, grade_shipment, grade_task, init_worker, shi
 
 OnOutcome = Callable[[Task, Outcome], None]
 IN_FLIGHT_PER_WORKER = 4
+
+
+def longest_first(tasks: list[Task], ledger: Path) -> list[Task]:
+    """The tasks, those expected to take longest first, so that no worker finishes alone.
+
+    An assignment's expected seconds are the mean of what its submissions took in earlier
+    runs (the ledger's ``seconds``); without any, later topics first (in this course they
+    run longer: the optimizers, the training loop).
+    """
+    taken: dict[str, list[float]] = {}
+    for path in ledger.glob("*/*.json"):
+        try:
+            taken.setdefault(path.stem, []).append(float(json.loads(path.read_text())["seconds"]))
+        except (OSError, ValueError, KeyError):
+            continue
+    means = {a: sum(v) / len(v) for a, v in taken.items() if v}
+    order = sorted({t.assignment for t in tasks}, reverse=True)
+    rank = {a: (-means.get(a, 0.0), i) for i, a in enumerate(order)}
+    return sorted(tasks, key=lambda t: rank[t.assignment])
 
 
 def run_local(
