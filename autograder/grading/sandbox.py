@@ -230,12 +230,17 @@ def kill_session(pid: int | None, cgroup: Path | None) -> None:
                     os.kill(int(p), signal.SIGKILL)
                 except (ProcessLookupError, ValueError):
                     pass
-        for _ in range(40):  # killed processes leave the cgroup once they are reaped
+        deadline = time.monotonic() + 2.0
+        delay = 0.002
+        while True:  # killed processes leave the cgroup once they are reaped (milliseconds)
             try:
                 cgroup.rmdir()
                 break
             except OSError:
-                time.sleep(0.05)
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
 
 
 def main(argv: list[str]) -> None:
