@@ -64,10 +64,14 @@ def run_local(
     on_outcome: OnOutcome,
     while_grading: Callable[[], None] = lambda: None,
 ) -> int:
-    """Grade ``tasks`` in ``workers`` processes forked here; the number of workers used."""
-    # fork: workers start without importing nbgrader again; each copies one template course
+    """Grade ``tasks`` in ``workers`` processes started here; the number of workers used."""
+    # Not a plain fork of this process: it may run threads (a Dask client's, a progress
+    # bar's) whose locks a fork would copy held. A fork server is a new, single-threaded
+    # process that has imported the grading code once; each worker is a fork of it.
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in methods:
+        context.set_forkserver_preload(["autograder.grading.workers"])
     attempts: dict[Task, int] = {}
     pending = list(tasks)
     started = False
