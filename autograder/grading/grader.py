@@ -121,7 +121,7 @@ class CourseGrader:
         quiet_logs()
         fast_gradebook()
         self.limits = limits or Limits()
-        self.kernels = KernelTemplate(self.limits) if warm_kernels else None
+        self.kernels = KernelTemplate.acquire(self.limits) if warm_kernels else None
         self.root = Path(tempfile.mkdtemp(prefix="course-grade-", dir=workdir))
         config = grading_config(self.root, self.limits)
         _fast_private_gradebook(self.root / "gradebook.db")
@@ -178,7 +178,8 @@ class CourseGrader:
 
     def close(self) -> None:
         if self.kernels is not None:
-            self.kernels.close()
+            self.kernels.release()
+            self.kernels = None
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self):

@@ -40,7 +40,37 @@ class TemplateError(RuntimeError):
 
 
 class KernelTemplate:
-    """A template process that forks kernels, owned by the process that started it."""
+    """A template process that forks kernels, owned by the process that started it.
+
+    :meth:`acquire` shares one template among every grader of a process that needs the
+    same thread count (a test suite may open a grader per topic): a template is a few
+    hundred megabytes, and any of its kernels may grade any notebook.
+    """
+
+    _shared: dict[tuple[int, int], tuple[KernelTemplate, int]] = {}
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def acquire(cls, limits: Limits) -> KernelTemplate:
+        """This process's template for ``limits.threads``, started if need be."""
+        key = (os.getpid(), limits.threads)
+        with cls._shared_lock:
+            template, users = cls._shared.get(key, (None, 0))
+            if template is None or template.process.poll() is not None:
+                template, users = cls(limits), 0
+            cls._shared[key] = (template, users + 1)
+            return template
+
+    def release(self) -> None:
+        """One grader less; the last one ends the template."""
+        with self._shared_lock:
+            for key, (template, users) in list(self._shared.items()):
+                if template is self:
+                    if users > 1:
+                        self._shared[key] = (template, users - 1)
+                        return
+                    del self._shared[key]
+        self.close()
 
     def __init__(self, limits: Limits | None = None, *, start_timeout: float = 300):
         limits = limits or Limits()
