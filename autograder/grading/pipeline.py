@@ -14,11 +14,14 @@ memory:
 3. feedback: ``GenerateFeedback.preprocessors`` and its HTML exporter, with nbgrader's
    feedback template (compiled once).
 
-Two of nbgrader's steps are replaced by faster equivalents, because they were most of
+Three of nbgrader's steps are replaced by faster equivalents, because they were most of
 the bookkeeping left per notebook: :class:`CheckCellMetadataOnce` checks the metadata
-schema once rather than once per cell, and :class:`FeedbackHTMLExporter` renders the same
-template without nbconvert's BeautifulSoup pass (it re-parses the whole page to add alt
-text to images; a regular expression adds the same).
+schema once rather than once per cell, :class:`OverwriteCellsOnce` reads the course's
+cells from the gradebook once rather than once per cell and submission, and
+:class:`FeedbackHTMLExporter` renders the same template without nbconvert's BeautifulSoup
+pass (it re-parses the whole page to add alt text to images; a regular expression adds
+the same). Each pass validates the notebook once, after its last preprocessor
+(nbconvert's ``optimistic_validation``), instead of after each.
 
 What nbgrader's converter does around the preprocessors for each submission (the student
 and submission rows, the assignment's other files next to the notebook) is
@@ -33,14 +36,17 @@ import re
 import shutil
 import traceback
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jsonschema
 import nbformat
+from jinja2 import pass_context
 from nbconvert.exporters import Exporter, HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbgrader import utils
+from nbgrader.api import MissingEntry
 from nbgrader.converters import Autograde, GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.nbgraderformat import MetadataValidator, ValidationError
@@ -49,7 +55,7 @@ from nbgrader.nbgraderformat.common import (
     SchemaTooNewError,
     SchemaTooOldError,
 )
-from nbgrader.preprocessors import CheckCellMetadata
+from nbgrader.preprocessors import CheckCellMetadata, NbGraderPreprocessor, OverwriteCells
 from traitlets.config import Config
 from traitlets.utils.importstring import import_item
 
@@ -141,10 +147,25 @@ class FeedbackHTMLExporter(HTMLExporter):
     ``HTMLExporter.from_notebook_node`` renders the template, then parses the page to add
     alt text to images and ``tabindex`` to JupyterLab-style cells; nbgrader's feedback
     template (classic) has no such cells, and the alt text is added here directly. Code
-    highlighting is remembered from one page to the next (the course's cells repeat).
+    highlighting and markdown are remembered from one page to the next (the course's cells
+    repeat in every submission).
     """
 
     _highlighters: dict[str | None, _CachedHighlight]
+    _markdown: dict[tuple, str]
+
+    @pass_context
+    def markdown2html(self, context, source):
+        cell = context.get("cell", {})
+        if cell.get("attachments"):
+            return HTMLExporter.markdown2html(self, context, source)
+        path = context.get("resources", {}).get("metadata", {}).get("path", "")
+        key = (source, path if self.embed_images else None)
+        if not hasattr(self, "_markdown") or len(self._markdown) > 4096:
+            self._markdown = {}
+        if key not in self._markdown:
+            self._markdown[key] = HTMLExporter.markdown2html(self, context, source)
+        return self._markdown[key]
 
     def from_notebook_node(self, nb, resources=None, **kw):
         langinfo = nb.metadata.get("language_info", {})
@@ -165,7 +186,84 @@ class FeedbackHTMLExporter(HTMLExporter):
         return _IMG_WITHOUT_ALT.sub(f'<img alt="{NO_ALT}"', html), resources
 
 
-_FASTER = {CheckCellMetadata: CheckCellMetadataOnce}
+class _CourseCells:
+    """The course's own cells of one notebook, read once from the worker's gradebook.
+
+    They never change in a worker's private course, and ``OverwriteCells`` asks for each of
+    them by name for every submission (a query per cell); here they are answered from
+    memory, with the same attributes and the same ``MissingEntry`` for an unknown name.
+    """
+
+    def __init__(self, gb, notebook: str, assignment: str):
+        found = gb.find_notebook(notebook, assignment)
+
+        def plain(cell, *names: str) -> SimpleNamespace:
+            return SimpleNamespace(**{name: getattr(cell, name) for name in names})
+
+        attrs = ("name", "cell_type", "locked", "checksum", "source")
+        self.source = {c.name: plain(c, *attrs) for c in found.source_cells}
+        self.graded = {c.name: plain(c, "name", "max_score") for c in found.grade_cells}
+        tasks = {c.name: plain(c, "name", "max_score") for c in found.task_cells}
+        self.notebook = SimpleNamespace(
+            source_cells=list(self.source.values()),
+            grade_cells=list(self.graded.values()),
+            solution_cells=[plain(c, "name") for c in found.solution_cells],
+            task_cells=list(tasks.values()),
+        )
+        self.graded.update({k: v for k, v in tasks.items() if k not in self.graded})
+        self.where = (notebook, assignment)
+
+    def _check(self, notebook: str, assignment: str) -> None:
+        if (notebook, assignment) != self.where:
+            raise MissingEntry(f"No such notebook: {assignment}/{notebook}")
+
+    def find_notebook(self, name: str, assignment: str):
+        self._check(name, assignment)
+        return self.notebook
+
+    def find_source_cell(self, name: str, notebook: str, assignment: str):
+        self._check(notebook, assignment)
+        if name not in self.source:
+            raise MissingEntry(f"No such source cell: {assignment}/{notebook}/{name}")
+        return self.source[name]
+
+    def find_graded_cell(self, name: str, notebook: str, assignment: str):
+        self._check(notebook, assignment)
+        if name not in self.graded:
+            raise MissingEntry(f"No such graded cell: {assignment}/{notebook}/{name}")
+        return self.graded[name]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+class OverwriteCellsOnce(OverwriteCells):
+    """nbgrader's ``OverwriteCells``, with the course's cells read once per notebook."""
+
+    def preprocess(self, nb, resources):
+        from nbgrader.api import Gradebook
+
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.db_url = resources["nbgrader"]["db_url"]
+        known: dict = self.__dict__.setdefault("_known", {})
+        key = (self.db_url, self.notebook_id, self.assignment_id)
+        if key not in known:
+            with Gradebook(self.db_url) as gb:
+                known[key] = _CourseCells(gb, self.notebook_id, self.assignment_id)
+        self.gradebook = known[key]
+        with self.gradebook:
+            nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)
+            if self.add_missing_cells:
+                nb, resources = self.add_missing_grade_cells(nb, resources)
+                nb, resources = self.add_missing_task_cells(nb, resources)
+        return nb, resources
+
+
+_FASTER = {CheckCellMetadata: CheckCellMetadataOnce, OverwriteCells: OverwriteCellsOnce}
 
 
 class NotebookPipeline:
@@ -189,7 +287,10 @@ class NotebookPipeline:
     @staticmethod
     def _exporter(converter, exporter_class, preprocessors) -> tuple[Any, list]:
         """The converter's exporter with these preprocessors, as nbgrader registers them."""
-        exporter = exporter_class(parent=converter, config=converter.config)
+        # validated once after all the preprocessors, not after each (nbconvert's option)
+        exporter = exporter_class(
+            parent=converter, config=converter.config, optimistic_validation=True
+        )
         steps = []
         for preprocessor in preprocessors:
             if isinstance(preprocessor, str):
