@@ -1,7 +1,9 @@
 """``python -m autograder grade-class``: grade nbgrader's ``submitted/<student>/<assignment>/``.
 
-Submissions are graded in parallel, each worker process in its own private course
-(:class:`autograder.grading.grader.CourseGrader`), and merged into one gradebook. Each
+Submissions are graded in parallel, each worker in its own private course
+(:class:`autograder.grading.grader.CourseGrader`): ``--workers`` processes on this machine,
+or the workers of a Dask cluster (``--scheduler``, :mod:`autograder.grading.scheduler`).
+This process alone merges the results into one gradebook. Each
 submission is graded in its own edition's language (English, or Chinese: its notebooks say
 which), or in the one ``--language`` names.
 
@@ -26,25 +28,22 @@ Output, under ``--out``:
   the rest; the gradebook is updated in place, so nothing is counted twice;
 * ``failures.json``: submissions that could not be graded, with the reason: grading broke,
   or a notebook could not be read (none handed in, not a notebook). One failure never
-  stops the others; the summary lists them, and the next run retries them.
+  stops the others; the summary lists them, and the next run retries them;
+* ``report.html`` (and its numbers, ``report.json``): the class at a glance, from every
+  stored result (:mod:`autograder.grading.report`).
 """
 
 from __future__ import annotations
 
 import argparse
-import atexit
 import csv
 import datetime
 import hashlib
 import json
-import multiprocessing
-import multiprocessing.util
 import os
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import paths
@@ -52,33 +51,11 @@ from ..nbgrader_setup import fast_gradebook, quiet_logs
 from .course import Course, copy_submission_files, find_course, record_assignments
 from .grade_one import add_language_option, add_limit_options, known_assignments, limits_from
 from .grader import CourseGrader, GradingError, safe_id, submission_language
+from .report import write_report
 from .results import NotebookResult
 from .sandbox import Limits
-
-
-@dataclass(frozen=True)
-class Task:
-    """One submission to grade: a student's folder for one assignment."""
-
-    student: str
-    assignment: str
-    folder: str
-    digest: str
-    """:func:`folder_digest` of the folder and the assignment's source, for the ledger."""
-    language: str = paths.ENGLISH
-    """The edition it is graded in."""
-
-
-@dataclass
-class Outcome:
-    """What a worker sends back for one task."""
-
-    ok: bool
-    results: dict[str, NotebookResult] = field(default_factory=dict)
-    """Per notebook, when ``ok``."""
-    reason: str = ""
-    """Why grading failed, when not ``ok``."""
-    seconds: float = 0.0
+from .scheduler import longest_first, run_dask, run_local
+from .tasks import Outcome, Task
 
 
 @dataclass
@@ -122,46 +99,6 @@ def atomic_write(path: Path, text: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-
-
-# -- worker side ---------------------------------------------------------------------
-_GRADERS: dict[str, CourseGrader] = {}
-"""This worker's grader of each edition, by language."""
-
-
-def _init_worker(templates: dict[str, tuple[list[str], str]], limits_json: str) -> None:
-    """``templates``: per language, the assignments and the root of a course to copy."""
-    for language, (assignments, template) in templates.items():
-        grader = CourseGrader(
-            assignments, Limits.from_json(limits_json), template=Path(template), language=language
-        )
-        _GRADERS[language] = grader
-        # forked workers leave through os._exit: atexit would not run, multiprocessing's
-        # finalizers do
-        multiprocessing.util.Finalize(grader, grader.close, exitpriority=10)
-        atexit.register(grader.close)
-
-
-def _grade(task: Task, feedback_root: str, autograded_root: str | None = None) -> Outcome:
-    start = time.perf_counter()
-    grader = _GRADERS.get(task.language)
-    if grader is None:
-        return Outcome(False, reason="the grading worker did not start")
-    try:
-        feedback = Path(feedback_root) / safe_id(task.student) / task.assignment
-        autograded = (
-            Path(autograded_root) / safe_id(task.student) / task.assignment
-            if autograded_root
-            else None
-        )
-        results = grader.grade(
-            task.student, task.assignment, Path(task.folder), feedback, autograded
-        )
-        return Outcome(True, results, seconds=time.perf_counter() - start)
-    except GradingError as error:
-        return Outcome(False, reason=str(error)[-2000:])
-    except Exception as error:  # a bug or a broken environment: record it, go on
-        return Outcome(False, reason=f"{type(error).__name__}: {error}"[-2000:])
 
 
 # -- the gradebook -------------------------------------------------------------------
@@ -272,8 +209,12 @@ def grade_class(
     progress: bool = True,
     course: Course | None = None,
     language: str | None = None,
+    scheduler: str | None = None,
 ) -> Summary:
     """Grade every submission not graded yet.
+
+    ``scheduler``: the address of a Dask scheduler (``local``: a LocalCluster of
+    ``workers`` processes), instead of worker processes forked here.
 
     With ``course`` (an instructor's course directory), the gradebook, feedback and graded
     notebooks go where nbgrader keeps them in that course; ``db_url`` still wins. Each
@@ -297,7 +238,6 @@ def grade_class(
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     failures: dict[tuple[str, str], str] = {}
     graded = 0
-    attempts: dict[Task, int] = {}
     bar = tqdm(
         total=len(tasks),
         initial=skipped,
@@ -306,49 +246,43 @@ def grade_class(
         disable=not progress,
         smoothing=0.1,
     )
-    pending = list(todo)
     used = sorted({t.assignment for t in todo})
     editions = {
         lang: sorted({t.assignment for t in todo if t.language == lang})
         for lang in sorted({t.language for t in todo})
     }
     source = course.root / course.source_directory if course else paths.SOURCE
-    # fork: workers start without importing nbgrader again; each copies the template courses
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    templates = {lang: CourseGrader(mine, limits, language=lang) for lang, mine in editions.items()}
+    todo = longest_first(todo, out / "ledger")
     prepared = False
+
+    def while_grading() -> None:
+        nonlocal prepared
+        record_assignments(db_url, used, source)
+        prepared = True
+
+    def finished(task: Task, outcome: Outcome) -> None:
+        nonlocal graded
+        _finish(out, db_url, task, outcome, failures, course, feedback_root)
+        graded += (safe_id(task.student), task.assignment) not in failures
+        bar.update(1)
+
+    templates: dict[str, CourseGrader] = {}
     try:
-        while pending:
+        if todo and scheduler:
+            workers = run_dask(
+                todo, address=scheduler, workers=workers, editions=editions, limits=limits,
+                on_outcome=finished, while_grading=while_grading,
+            )  # fmt: skip
+        elif todo:
+            # each worker copies these courses (no kernels of their own: workers have theirs)
+            for lang, mine in editions.items():
+                templates[lang] = CourseGrader(mine, limits, language=lang, warm_kernels=False)
             copies = {lang: (editions[lang], str(t.root)) for lang, t in templates.items()}
-            with ProcessPoolExecutor(
-                workers, mp_context=context, initializer=_init_worker,
-                initargs=(copies, limits.to_json()),
-            ) as pool:  # fmt: skip
-                futures = {
-                    pool.submit(_grade, t, str(feedback_root), autograded_root): t for t in pending
-                }
-                pending = []
-                if not prepared:  # while the workers grade
-                    record_assignments(db_url, used, source)
-                    prepared = True
-                waiting = set(futures)
-                while waiting:
-                    done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        task = futures[future]
-                        try:
-                            outcome = future.result()
-                        except BrokenProcessPool:
-                            attempts[task] = attempts.get(task, 0) + 1
-                            if attempts[task] >= 2:
-                                outcome = Outcome(False, reason="the grading worker died twice")
-                            else:
-                                pending.append(task)
-                                continue
-                        _finish(out, db_url, task, outcome, failures, course)
-                        graded += (safe_id(task.student), task.assignment) not in failures
-                        bar.update(1)
+            run_local(
+                todo, workers=workers, editions=copies, limits=limits,
+                feedback_root=str(feedback_root), autograded_root=autograded_root,
+                on_outcome=finished, while_grading=while_grading,
+            )  # fmt: skip
     except KeyboardInterrupt:
         bar.close()
         print(
@@ -366,6 +300,10 @@ def grade_class(
     listed = [{"student": s, "assignment": a, "reason": r} for (s, a), r in failures.items()]
     atomic_write(out / "failures.json", json.dumps(listed, indent=2))
     rows = write_csv(db_url, out / "grades.csv", failures)
+    try:
+        write_report(out)
+    except Exception as error:  # the grades are stored: a report that fails does not undo them
+        print(f"the class report could not be written: {error!r}", file=sys.stderr)
     return Summary(
         submissions=len(tasks),
         graded=graded,
@@ -388,6 +326,7 @@ def _finish(
     outcome: Outcome,
     failures: dict,
     course: Course | None = None,
+    feedback_root: Path | None = None,
 ) -> None:
     """Store one outcome: results, gradebook, nbgrader's files beside the feedback, ledger.
 
@@ -399,6 +338,12 @@ def _finish(
     if not outcome.ok:
         failures[key] = outcome.reason
         return
+    # from a worker on another machine (Dask): what it could not write here itself
+    for name, page in outcome.pages.items():
+        atomic_write((feedback_root or out / "feedback") / key[0] / task.assignment / name, page)
+    if course is not None:
+        for name, text in outcome.notebooks.items():
+            atomic_write(course.autograded(*key) / name, text)
     results = outcome.results
     payload = {name: result.to_json() for name, result in results.items()}
     atomic_write(
@@ -426,6 +371,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("submitted", type=Path, help="nbgrader's submitted/ folder")
     parser.add_argument("--workers", type=int, help="parallel graders (default: CPU cores)")
     parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on a Dask cluster (tcp://HOST:8786), or 'local' for a LocalCluster of "
+        "--workers processes (docs/scaling.md)",
+    )
+    parser.add_argument(
         "--db",
         help="gradebook URL (default: the course's gradebook when run in a course directory, "
         "else sqlite:///OUT/gradebook.db)",
@@ -452,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
             progress=not args.no_progress,
             course=find_course(),
             language=args.language,
+            scheduler=args.scheduler,
         )
     except KeyboardInterrupt:
         return 130
@@ -482,4 +434,5 @@ def summary_lines(summary: Summary) -> list[str]:
     lines.append(f"gradebook: {summary.db_url}{where}")
     lines.append(f"grades:    {summary.out / 'grades.csv'}")
     lines.append(f"feedback:  {summary.feedback}")
+    lines.append(f"report:    {summary.out / 'report.html'}")
     return lines

@@ -3,8 +3,10 @@
 A :class:`CourseGrader` copies the assignments from one edition's ``source/`` (English, or
 ``zh/source/`` for the Chinese edition) into a temporary course, runs
 ``generate_assignment`` once, and then grades any number of submissions there with
-``autograde`` (hardened by :mod:`autograder.grading.execute`) and ``generate_feedback`` (without
-hidden tests, :mod:`autograder.grading.feedback`). Results come back as
+nbgrader's autograde steps (hardened by :mod:`autograder.grading.execute`) and its feedback
+(without hidden tests, :mod:`autograder.grading.feedback`), built once
+(:mod:`autograder.grading.pipeline`), each notebook in a fresh kernel forked from a warm
+template (:mod:`autograder.grading.provisioner`). Results come back as
 :class:`~autograder.grading.results.NotebookResult` objects, per notebook and per tests
 cell, ready for JSON or for merging into a real gradebook.
 
@@ -17,13 +19,15 @@ language, and the grader writes that language into the copy it grades, where the
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
+import sqlite3
 import sys
 import tempfile
 import threading
+import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,10 +37,41 @@ from .. import paths
 from ..checking.i18n import ENGLISH, notebook_language
 from ..nbgrader_setup import fast_gradebook, grading_config, nbgrader_api, quiet_logs
 from .feedback import TIME_LIMIT, finish_page, write_message_page
+from .pipeline import NotebookPipeline
+from .provisioner import KernelTemplate
 from .results import CellResult, NotebookResult, Status
 from .review import review
 from .sandbox import Limits
 from .submission import inspect_folder
+
+_PRIVATE_GRADEBOOKS: set[str] = set()
+
+
+def _private_gradebook_pragmas(dbapi_connection, _record) -> None:
+    """A private course's gradebook is thrown away: no waiting for the disk on every commit.
+
+    nbgrader commits once per graded cell; on a real disk each commit waits for ``fsync``
+    (about a millisecond each). Only the gradebooks of :class:`CourseGrader`'s own private
+    courses are changed; the class's gradebook is written by grade-class, untouched.
+    """
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    try:
+        path = dbapi_connection.execute("PRAGMA database_list").fetchone()[2]
+        if path in _PRIVATE_GRADEBOOKS:
+            dbapi_connection.execute("PRAGMA synchronous=OFF")
+            dbapi_connection.execute("PRAGMA journal_mode=MEMORY")
+    except sqlite3.Error:
+        pass
+
+
+def _fast_private_gradebook(path: Path) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if not _PRIVATE_GRADEBOOKS:
+        event.listen(Engine, "connect", _private_gradebook_pragmas)
+    _PRIVATE_GRADEBOOKS.add(str(path.resolve()))
 
 
 class GradingError(RuntimeError):
@@ -63,6 +98,8 @@ def first_error(cell) -> str | None:
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
 _STDERR_LOCK = threading.Lock()
 _STDERR_USERS = 0
 _STDERR_SAVED: int | None = None
@@ -121,7 +158,14 @@ def with_language(nb, language: str) -> None:
 
 
 class CourseGrader:
-    """A private nbgrader course for grading, built once from one edition's ``source/``."""
+    """A private nbgrader course for grading, built once from one edition's ``source/``.
+
+    Everything per class rather than per notebook is done here, once per worker: the
+    course (``generate_assignment``, or a copy of another grader's ``template``), nbgrader's
+    configuration, exporters, preprocessors and feedback templates
+    (:class:`.pipeline.NotebookPipeline`), and the kernel template that imports torch once
+    and forks a fresh kernel for every notebook (:class:`.provisioner.KernelTemplate`).
+    """
 
     def __init__(
         self,
@@ -131,22 +175,35 @@ class CourseGrader:
         source: Path | None = None,
         workdir: Path | None = None,
         template: Path | None = None,
+        warm_kernels: bool = True,
         language: str = ENGLISH,
     ):
         """``template``: the root of another grader's course, copied instead of generated.
-        ``language``: the edition graded (its ``source/`` unless ``source`` is given)."""
+
+        ``language``: the edition graded (its ``source/`` unless ``source`` is given).
+
+        ``warm_kernels``: fork kernels from a template process (started here, so that it
+        imports torch while the course is set up); ``False`` starts each kernel anew.
+        """
         self.language = language
         source = source or paths.source_root(language)
         _kernel_env()
         quiet_logs()
         fast_gradebook()
         self.limits = limits or Limits()
+        self.kernels = KernelTemplate.acquire(self.limits) if warm_kernels else None
         self.root = Path(tempfile.mkdtemp(prefix="course-grade-", dir=workdir))
-        self.api = nbgrader_api(self.root, grading_config(self.root, self.limits))
+        config = grading_config(self.root, self.limits)
+        _fast_private_gradebook(self.root / "gradebook.db")
+        self.api = nbgrader_api(self.root, config)
+        self.db_url = self.api.coursedir.db_url
         self.expected: dict[str, list[str]] = {}
         self.cells: dict[str, dict[str, list[tuple[str, float]]]] = {}
         self.known_sources: dict[str, set[str]] = {}
         self.locked_ids: dict[str, set[str]] = {}
+        self.timings: dict[str, dict[str, float]] = {}
+        """Per notebook graded last: when grading was asked for, the kernel ready, the
+        first cell running, the end (``time.time()``); the benchmark reads them."""
         from nbgrader.api import Gradebook
 
         if template is not None:
@@ -160,7 +217,7 @@ class CourseGrader:
                 result = self.api.generate_assignment(assignment, force=True, create=True)
                 if not result["success"]:
                     raise GradingError(f"generate_assignment {assignment} failed:\n{result['log']}")
-        with Gradebook(self.api.coursedir.db_url) as gb:
+        with Gradebook(self.db_url) as gb:
             for assignment in assignments:
                 notebooks = gb.find_assignment(assignment).notebooks
                 self.expected[assignment] = sorted(nb.name for nb in notebooks)
@@ -186,8 +243,13 @@ class CourseGrader:
                     cells = sorted((c.name, float(c.max_score)) for c in nb.grade_cells)
                     cells.sort(key=lambda c, o=order: o.index(c[0]) if c[0] in o else len(o))  # type: ignore[misc]
                     self.cells[assignment][nb.name] = cells
+        self.pipeline = NotebookPipeline(self.api.coursedir, config)
+        self.pipeline.use_kernels(self.kernels)
 
     def close(self) -> None:
+        if self.kernels is not None:
+            self.kernels.release()
+            self.kernels = None
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self):
@@ -234,53 +296,42 @@ class CourseGrader:
         ``feedback`` receives one HTML page per notebook (no hidden tests); ``autograded``,
         the graded notebooks themselves (for the formgrader of an instructor's course).
         """
-        from nbgrader.api import Gradebook
-
+        called = time.time()
         student = safe_id(student)
         inspected = inspect_folder(Path(folder), self.expected[assignment])
-        dirs = {
-            kind: self.root / kind / student / assignment
-            for kind in ("submitted", "autograded", "feedback")
-        }
-        for path in dirs.values():
-            shutil.rmtree(path, ignore_errors=True)
-        dirs["submitted"].mkdir(parents=True)
-        usable = {n: i for n, i in inspected.items() if i.notebook is not None}
-        for name, item in usable.items():
-            with_language(item.notebook, self.language)
-            nbformat.write(item.notebook, dirs["submitted"] / f"{name}.ipynb")
+        work = self.root / "autograded" / student / assignment
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
         results: dict[str, NotebookResult] = {}
+        self.timings = {}
         try:
+            usable = {n: i for n, i in inspected.items() if i.notebook is not None}
             if usable:
+                self.pipeline.prepare(student, assignment, work)
+            for name, item in usable.items():
+                begin = called if not self.timings else time.time()
+                with_language(item.notebook, self.language)
                 with kernel_logs_to(self.root / "kernels.log"):
-                    outcome = self.api.autograde(assignment, student, force=True, create=True)
-                if not outcome["success"]:
-                    raise GradingError(f"nbgrader autograde failed:\n{outcome['log'][-3000:]}")
+                    nb, notes = self._autograde(item.notebook, student, assignment, name, work)
                 if autograded is not None:
                     autograded.mkdir(parents=True, exist_ok=True)
-                    for name in usable:
-                        shutil.copy(dirs["autograded"] / f"{name}.ipynb", autograded)
-                with Gradebook(self.api.coursedir.db_url) as gb:
-                    for name in usable:
-                        nb = gb.find_submission_notebook(name, assignment, student)
-                        scores: dict[str, tuple[float, str | None]] = {
-                            g.name: (g.score or 0.0, None) for g in nb.grades
-                        }
-                        results[name] = self._graded(assignment, name, dirs, scores)
-                        results[name].notes += list(usable[name].notes)
-                        results[name].review = review(
-                            usable[name].notebook,
-                            self.known_sources[assignment],
-                            self.locked_ids[assignment],
-                        )
+                    nbformat.write(nb, autograded / f"{name}.ipynb")
+                results[name] = self._graded(assignment, name, nb, notes, student)
+                results[name].notes += list(item.notes)
+                results[name].review = review(
+                    item.notebook, self.known_sources[assignment], self.locked_ids[assignment]
+                )
                 if feedback is not None:
-                    outcome = self.api.generate_feedback(assignment, student, force=True)
-                    if not outcome["success"]:
-                        raise GradingError(f"generate_feedback failed:\n{outcome['log'][-3000:]}")
+                    try:
+                        page = self.pipeline.feedback(nb, student, assignment, name, work)
+                    except Exception as error:
+                        reason = f"generate_feedback failed: {_failure(error)}"
+                        raise GradingError(reason) from error
                     feedback.mkdir(parents=True, exist_ok=True)
-                    for page in dirs["feedback"].glob("*.html"):
-                        text = finish_page(page.read_text(encoding="utf-8"), self.language)
-                        (feedback / page.name).write_text(text, encoding="utf-8")
+                    page = finish_page(page, self.language)
+                    (feedback / f"{name}.html").write_text(page, encoding="utf-8")
+                self.timings[name] = {"called": begin, **notes.get("timing", {})}
+                self.timings[name]["done"] = time.time()
             for name, item in inspected.items():
                 if item.notebook is None:
                     results[name] = self._notebook_result(
@@ -291,21 +342,22 @@ class CourseGrader:
                             feedback / f"{name}.html", name, item.problem or "", self.language
                         )
         finally:
-            for path in dirs.values():
-                shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
         return {name: results[name] for name in self.expected[assignment]}
 
-    def _graded(
-        self,
-        assignment: str,
-        name: str,
-        dirs: dict[str, Path],
-        scores: dict[str, tuple[float, str | None]],
-    ) -> NotebookResult:
-        path = dirs["autograded"] / f"{name}.ipynb"
-        nb = nbformat.read(path, as_version=4)
-        notes_path = dirs["autograded"] / f".{name}.autograder.json"
-        notes = json.loads(notes_path.read_text()) if notes_path.exists() else {}
+    def _autograde(self, nb, student: str, assignment: str, name: str, work: Path):
+        try:
+            nb, resources = self.pipeline.autograde(nb, student, assignment, name, work)
+        except Exception as error:  # nbgrader's own converter logs these and fails the run
+            raise GradingError(f"nbgrader autograde failed: {_failure(error)}") from error
+        return nb, resources.get("autograder", {})
+
+    def _graded(self, assignment: str, name: str, nb, notes: dict, student: str) -> NotebookResult:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(self.db_url) as gb:
+            submitted = gb.find_submission_notebook(name, assignment, student)
+            scores = {g.name: (g.score or 0.0, None) for g in submitted.grades}
         messages = {}
         timed_out = []
         for number, cell in enumerate(nb.cells, start=1):
@@ -324,3 +376,9 @@ class CourseGrader:
         result.restored = notes.get("restored", {})
         result.limits = notes.get("sandbox") or {}
         return result
+
+
+def _failure(error: BaseException) -> str:
+    """An exception with the end of its traceback, for a failure report."""
+    text = "".join(traceback.format_exception(error))
+    return f"{type(error).__name__}: {error}\n{text[-3000:]}"

@@ -2,8 +2,9 @@
 
 At grading time (only then) the grader runs :func:`install` in the fresh kernel before
 the notebook's first cell, so the snapshots below are of untouched torch, numpy, the
-checking library and IPython. Before every tests cell it runs :func:`before_test`, which
-puts back whatever notebook code replaced since:
+checking library and IPython. Before every tests cell it runs :func:`before_test` (with
+the cell before it, through :func:`between`), which puts back whatever notebook code
+replaced since:
 
 * everything :mod:`autograder.checking.integrity` watches (torch, its losses, ``nn`` modules and
   optimizers, ``torch.testing``, numpy, ``numpy.testing``, math, builtins, ``torch.Tensor``),
@@ -216,6 +217,22 @@ def after_locked() -> None:
         known = st.lists_before[key]
         saved = st.shell_lists[key]
         saved += [t for t in getattr(st.shell, key) if t not in known and t not in saved]
+
+
+def between(after: bool, before: str | None) -> list[str]:
+    """The grader's steps between two cells, in one call.
+
+    ``after``: :func:`after_locked` for the cell that just ran; ``before``: ``"test"``
+    (:func:`before_test`, whose list it returns) or ``"locked"`` (:func:`before_locked`)
+    for the next cell. The grader sends it with a cell, evaluated once the cell has run.
+    """
+    if after:
+        after_locked()
+    if before == "test":
+        return before_test()
+    if before == "locked":
+        before_locked()
+    return []
 
 
 class TamperedDuringTests(AssertionError):

@@ -137,28 +137,77 @@ def _limit_memory(limits: Limits) -> str:
     return f"RLIMIT_AS {limits.memory_mb} MiB"
 
 
-def apply(limits: Limits, cgroup: str | None = None) -> dict[str, str]:
-    """Apply the limits to this process (before ``exec`` of the kernel); say what held."""
+def _steps(steps: dict) -> dict[str, str]:
     report = {}
-    if os.getpid() != os.getsid(0):
-        try:
-            os.setsid()
-        except OSError:
-            pass
-    steps = {
-        "memory": lambda: _limit_memory(limits),
-        "processes": lambda: _limit_processes(limits, cgroup),
-        "network": lambda: "allowed" if limits.network else _unshare_network(),
-    }
     for name, step in steps.items():
         try:
             report[name] = step()
         except (OSError, ValueError, AttributeError) as error:  # a platform without it
             report[name] = f"NOT enforced: {type(error).__name__}: {error}"
+    return report
+
+
+def apply_before_start(limits: Limits) -> dict[str, str]:
+    """The limits that must hold before the kernel starts any thread: session, memory, network.
+
+    A new network namespace only takes the calling thread (and what it starts later) with
+    it, and a new user namespace needs a single-threaded process: so these come first.
+    """
+    if os.getpid() != os.getsid(0):
+        try:
+            os.setsid()
+        except OSError:
+            pass
+    report = _steps(
+        {
+            "memory": lambda: _limit_memory(limits),
+            "network": lambda: "allowed" if limits.network else _unshare_network(),
+        }
+    )
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(limits.threads)
+    return report
+
+
+def apply_processes(limits: Limits, cgroup: str | None = None) -> dict[str, str]:
+    """The process limit: this process joins ``cgroup`` (or gets ``RLIMIT_NPROC``)."""
+    return _steps({"processes": lambda: _limit_processes(limits, cgroup)})
+
+
+def apply(limits: Limits, cgroup: str | None = None) -> dict[str, str]:
+    """Apply the limits to this process (before ``exec`` of the kernel); say what held."""
+    report = apply_before_start(limits)
+    report.update(apply_processes(limits, cgroup))
     os.environ["AUTOGRADER_SANDBOX"] = json.dumps(report)
     return report
+
+
+def process_start(pid: int) -> int | None:
+    """When the process started (``/proc/PID/stat``, clock ticks since boot); ``None`` if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(b")") + 2 :].split()
+    return int(fields[19])
+
+
+def process_alive(pid: int, started: int | None) -> bool:
+    """Whether ``pid`` still runs and is the process that started at ``started``.
+
+    A pid is reused once its process is reaped; the start time tells them apart. A zombie
+    (ended, not reaped yet) is not alive.
+    """
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    fields = stat[stat.rindex(b")") + 2 :].split()
+    if fields[0] in (b"Z", b"X"):
+        return False
+    return started is None or int(fields[19]) == started
 
 
 def kill_session(pid: int | None, cgroup: Path | None) -> None:
@@ -181,12 +230,17 @@ def kill_session(pid: int | None, cgroup: Path | None) -> None:
                     os.kill(int(p), signal.SIGKILL)
                 except (ProcessLookupError, ValueError):
                     pass
-        for _ in range(40):  # killed processes leave the cgroup once they are reaped
+        deadline = time.monotonic() + 2.0
+        delay = 0.002
+        while True:  # killed processes leave the cgroup once they are reaped (milliseconds)
             try:
                 cgroup.rmdir()
                 break
             except OSError:
-                time.sleep(0.05)
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
 
 
 def main(argv: list[str]) -> None:

@@ -87,5 +87,5 @@ def test_the_student_reads_chinese_feedback(chinese_class):
     pages = list((chinese_class["home"] / TOPIC / "feedback").rglob(f"{TOPIC}.html"))
     assert pages, "no feedback fetched"
     page = pages[0].read_text(encoding="utf-8")
-    assert "（得分：1.0 / 11.0）" in page and "测试单元" in page and "损失是什么" in page
+    assert "（得分：1.0 / 12.0）" in page and "测试单元" in page and "损失是什么" in page
     assert "公开检查" in page and "BEGIN HIDDEN TESTS" not in page

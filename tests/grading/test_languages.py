@@ -33,7 +33,10 @@ def submission(tmp_path, language: str):
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id == "ce_by_hand":
-            cell.source = "ce_by_hand = -0.1 + math.log(math.exp(2) + math.exp(1) + math.exp(0.1))"
+            cell.source = (
+                "def ce_by_hand(logits, target):\n"
+                "    return -logits[target] + math.log(sum(math.exp(x) for x in logits))\n"
+            )
         elif grade_id == "l1_loss":
             cell.source = WRONG_L1
     nb.cells[0].source = "edited by the student"
@@ -54,7 +57,7 @@ def test_a_wrong_chinese_answer_gets_its_message_and_feedback_in_chinese(tmp_pat
     feedback = tmp_path / "feedback"
     result = grade_one(folder, [TOPIC], feedback=feedback)[TOPIC][TOPIC]
     cells = {c.grade_id: c for c in result.cells}
-    assert result.max_score == 11 and cells["test_ce_by_hand"].points == 1
+    assert result.max_score == 12 and cells["test_ce_by_hand"].points == 1
     message = cells["test_l1_loss"].message
     assert cells["test_l1_loss"].points == 0
     assert message.startswith("CheckFailed: 公开检查 \"算例，reduction='mean'\" 未通过"), message
@@ -62,7 +65,7 @@ def test_a_wrong_chinese_answer_gets_its_message_and_feedback_in_chinese(tmp_pat
     assert cells["test_mse_loss"].message == "CheckFailed: 公开检查：mse_loss 还没有实现。"
     page = (feedback / TOPIC / f"{TOPIC}.html").read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in page
-    assert "（得分：1.0 / 11.0）" in page and ">测试单元</a>" in page and "学生的答案" in page
+    assert "（得分：1.0 / 12.0）" in page and ">测试单元</a>" in page and "学生的答案" in page
     assert "损失是什么" in page and "edited by the student" not in page  # restored, in Chinese
     assert "隐藏检查在评分时于此处运行" in page and "BEGIN HIDDEN TESTS" not in page
     assert "Score:" not in page and "Test cell" not in page
@@ -73,5 +76,5 @@ def test_the_language_option_grades_as_another_edition(tmp_path):
     folder = submission(tmp_path, "zh")
     result = grade_one(folder, [TOPIC], language="en")[TOPIC][TOPIC]
     cells = {c.grade_id: c for c in result.cells}
-    assert result.score == 1 and result.max_score == 11
+    assert result.score == 1 and result.max_score == 12
     assert "This matches a known mistake: sum instead of mean." in cells["test_l1_loss"].message
