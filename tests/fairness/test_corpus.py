@@ -25,7 +25,15 @@ RESULTS = paths.ROOT / "artifacts" / "fairness"
 
 # Answer cells whose corpus is complete (two correct answers written differently, two
 # plausible wrong ones at least); the second phase of issue 12 adds every other cell.
-COMPLETE = ("ce_by_hand", "l1_loss", "mse_loss", "cross_entropy", "stable_cross_entropy")
+COMPLETE = (
+    # 01
+    "ce_by_hand",
+    "reduce",
+    "l1_loss",
+    "mse_loss",
+    "cross_entropy",
+    "stable_cross_entropy",
+)
 
 
 # -- the corpus itself (fast) ------------------------------------------------------------
@@ -108,6 +116,7 @@ def _record(answer: Answer, full: bool, named: bool, messages: list[str]) -> Non
         "correct": answer.correct,
         "full": full,
         "named": named,
+        "taught": answer.taught,
         "until": answer.until,
         "message": messages[0][:300] if messages else "",
     }
