@@ -33,6 +33,13 @@ COMPLETE = (
     "mse_loss",
     "cross_entropy",
     "stable_cross_entropy",
+    # 02
+    "graph_facts",
+    "gradient_snapshots",
+    "numerical_gradient",
+    "check_gradients",
+    "l1_loss_grad",
+    "mse_loss_grad",
 )
 
 
