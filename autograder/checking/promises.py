@@ -174,16 +174,17 @@ def _numbers(value: Any, path: str, depth: int = 0) -> Iterator[tuple[str, Any]]
 def result_problem(got: Any, *, floats: bool = False, detached: bool = False) -> str | None:
     """What breaks the promised kind of result, or ``None``.
 
-    ``floats``: every number in the result is a Python ``float`` or ``int`` ("return a
-    float", "a list of floats"), not a tensor. ``detached``: no tensor in the result requires
+    ``floats``: every number in the result is a Python ``float``, ``int`` or ``bool`` ("return
+    a float", "a list of floats", "a float and a bool"), not a tensor. ``detached``: no tensor in the result requires
     a gradient or carries a graph ("return a detached tensor").
     """
     for path, value in _numbers(got, "the result"):
-        if floats and _type(value) not in (int, float) and not _isinstance(value, float):
+        if floats and _type(value) not in (int, float, bool) and not _isinstance(value, float):
             if _isinstance(value, _Tensor):
                 graph = " that still carries its autograd graph" if value.requires_grad else ""
                 return f"{path} should be a Python float, got a tensor{graph} (use .item())"
-            return f"{path} should be a Python float, got {describe(value)}"
+            kind = f"{_type(value).__module__}.{_type(value).__name__}"
+            return f"{path} should be a Python float (or bool), got {describe(value)} ({kind})"
         if detached and _isinstance(value, _Tensor):
             if value.requires_grad or value.grad_fn is not None:
                 return (

@@ -40,6 +40,11 @@ COMPLETE = (
     "check_gradients",
     "l1_loss_grad",
     "mse_loss_grad",
+    # 03
+    "entropy",
+    "cross_entropy_between",
+    "kl_divergence",
+    "initial_loss_check",
 )
 
 
