@@ -175,8 +175,8 @@ def result_problem(got: Any, *, floats: bool = False, detached: bool = False) ->
     """What breaks the promised kind of result, or ``None``.
 
     ``floats``: every number in the result is a Python ``float``, ``int`` or ``bool`` ("return
-    a float", "a list of floats", "a float and a bool"), not a tensor. ``detached``: no tensor in the result requires
-    a gradient or carries a graph ("return a detached tensor").
+    a float", "a list of floats", "a float and a bool"), not a tensor. ``detached``: no
+    tensor in the result requires a gradient or carries a graph ("return a detached tensor").
     """
     for path, value in _numbers(got, "the result"):
         if floats and _type(value) not in (int, float, bool) and not _isinstance(value, float):
