@@ -25,6 +25,11 @@ def one_thread():
 
 
 FAMILIES = {
+    "logsoftmax": (
+        lambda input: F.log_softmax(input, dim=1),
+        ce_cases.logsoftmax_mistakes,
+        lambda: ce_cases.logit_cases(seed=0) + ce_cases.logit_cases(seed=1, scale=1000.0),
+    ),
     "nll": (
         F.nll_loss,
         ce_cases.nll_mistakes,
@@ -119,6 +124,8 @@ def test_ce_cases_hold_the_promised_edge_cases():
         if c.kwargs["reduction"] == "mean"
     )
     assert any(c.kwargs.get("ignore_index", -100) >= 0 for c in cases)
+    negative = [c for c in cases if -100 < c.kwargs.get("ignore_index", -100) < 0]
+    assert negative and all(bool((c.args[1] == c.kwargs["ignore_index"]).any()) for c in negative)
     assert any("weight" in c.kwargs and "label_smoothing" in c.kwargs for c in cases)
 
 
