@@ -51,6 +51,13 @@ COMPLETE = (
     "nll",
     "soft_cross_entropy",
     "cross_entropy_grad",
+    # 05
+    "bce",
+    "first_broken",
+    "bce_with_logits",
+    "soft_margin",
+    "multilabel_soft_margin",
+    "bce_with_logits_grad",
 )
 
 

@@ -131,6 +131,7 @@ def index_cases(
                 mask = torch.ones(target.shape, dtype=torch.bool)
             else:
                 mask = torch.rand(target.shape, generator=gen) < 0.4
+                mask.view(-1)[0] = True  # one ignored position at least
             target = torch.where(mask, torch.full_like(target, index), target)
             if index != -100 or i % 2:  # -100 is the default: pass it only sometimes
                 kwargs["ignore_index"] = index

@@ -137,6 +137,13 @@ def test_bce_cases_hold_the_promised_edge_cases():
     assert any("pos_weight" in c.kwargs and "weight" in c.kwargs for c in logits)
     assert any(c.args[0].abs().max() > 100 for c in logits)
     assert {c.args[0].dtype for c in logits} == {torch.float32, torch.float64}
+    for cases in (probs, logits):
+        assert any(c.args[0].dim() == 0 for c in cases)  # a 0-dim input
+        weights = [tuple(c.kwargs["weight"].shape) for c in cases if "weight" in c.kwargs]
+        assert () in weights  # a 0-dim weight
+        assert any(len(w) == 2 and w[0] == 1 and w[1] > 1 for w in weights)  # (1, C)
+    multilabel = bce_cases.multilabel_cases(seed=None)
+    assert any(c.args[1].dtype == torch.int64 for c in multilabel)
 
 
 def test_weighted_mean_by_hand_reference_and_mistakes():
