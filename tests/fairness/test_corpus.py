@@ -58,6 +58,14 @@ COMPLETE = (
     "soft_margin",
     "multilabel_soft_margin",
     "bce_with_logits_grad",
+    # 06
+    "smooth_l1_loss",
+    "huber_loss",
+    "huber_smooth_l1_relation",
+    "poisson_nll_loss",
+    "gaussian_nll_loss",
+    "batch_kl",
+    "kl_div",
 )
 
 
