@@ -66,6 +66,14 @@ COMPLETE = (
     "gaussian_nll_loss",
     "batch_kl",
     "kl_div",
+    # 07
+    "margin_ranking_loss",
+    "hinge_embedding_loss",
+    "cosine_embedding_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 )
 
 
