@@ -74,6 +74,11 @@ COMPLETE = (
     "multilabel_margin_loss",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
+    # 08 (CTC)
+    "collapse",
+    "alignments_by_hand",
+    "ctc_single",
+    "ctc_loss",
 )
 
 
