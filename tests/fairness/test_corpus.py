@@ -79,6 +79,11 @@ COMPLETE = (
     "alignments_by_hand",
     "ctc_single",
     "ctc_loss",
+    # 09
+    "retain_graph",
+    "vector_jacobian_product",
+    "linear_backward",
+    "two_layer_grads",
 )
 
 
