@@ -84,6 +84,13 @@ COMPLETE = (
     "vector_jacobian_product",
     "linear_backward",
     "two_layer_grads",
+    # 13
+    "shapes",
+    "merge_linears",
+    "backward_once",
+    "normalize",
+    "train_one_epoch",
+    "evaluate",
 )
 
 
