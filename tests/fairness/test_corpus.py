@@ -91,6 +91,9 @@ COMPLETE = (
     "normalize",
     "train_one_epoch",
     "evaluate",
+    # 14
+    "diagnose",
+    "fit",
 )
 
 
