@@ -75,8 +75,10 @@ class Exercise:
 
 def _logsoftmax_call(args: tuple, kwargs: dict) -> tuple[tuple, dict] | None:
     """``log_softmax(x, dim)``: the exercise's ``logsoftmax(input)`` works along dim 1 of
-    an ``(N, C)`` input."""
-    if kwargs or len(args) != 2 or args[0].dim() != 2 or args[1] not in (1, -1):
+    an ``(N, C)`` or ``(N, C, d1, ...)`` input."""
+    if kwargs or len(args) != 2 or args[0].dim() < 2:
+        return None
+    if args[1] % args[0].dim() != 1:
         return None
     return (args[0],), {}
 
