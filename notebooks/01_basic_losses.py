@@ -146,14 +146,16 @@ print("LogSoftmax + NLLLoss :", F.nll_loss(F.log_softmax(logits, dim=1), target)
 #
 # Write `ce_by_hand(logits, target)`: `logits` is a list of Python floats (the raw scores of
 # one sample, one per class) and `target` the index of the right class, an `int`. Return
-# the cross-entropy loss $-x_t + \log \sum_j e^{x_j}$ as a Python `float`, computed **with
-# the `math` module only**: `math.exp`, `math.log` and a loop or `sum(...)`. No torch.
+# the cross-entropy loss $-x_t + \log \sum_j e^{x_j}$ as a Python `float` (the checks refuse
+# a tensor). The `math` module is all you need: `math.exp`, `math.log` and a loop or
+# `sum(...)`; torch's cross-entropy functions are not allowed.
 #
 # Try it first on paper for the logits $(2.0, 1.0, 0.1)$ and class $t = 2$: the public check
 # uses exactly these numbers. The hidden checks call your function on other logits and
 # classes (two to eight classes), so the formula has to be right, not just one number. The
 # tolerance is $10^{-9}$ relative; the checks name a log in base 2, the sum of the logits in
-# place of the log-sum-exp, and the probability $p_t$ in place of $-\log p_t$.
+# place of the log-sum-exp, the probability $p_t$ or $\log p_t$ in place of $-\log p_t$, and
+# classes counted from 1.
 
 
 # %% answer="ce_by_hand"
@@ -181,6 +183,7 @@ check_function(
     rtol=1e-9,
     mistakes=ce_by_hand_mistakes(),
     forbid=CE_BY_HAND_FORBID,
+    floats=True,
 )
 ### BEGIN HIDDEN TESTS
 check_function(
@@ -191,6 +194,7 @@ check_function(
     public=False,
     mistakes=ce_by_hand_mistakes(),
     forbid=CE_BY_HAND_FORBID,
+    floats=True,
 )
 ### END HIDDEN TESTS
 
@@ -210,8 +214,9 @@ check_function(
 # write the switch again.
 #
 # The checks try tensors of one to three dimensions (one element included), float32 and
-# float64, every reduction, and the values `"average"`, `"batchmean"`, `"Mean"` and `None`,
-# which must raise `ValueError`.
+# float64, every reduction (they name a mean over the first dimension only, `len(losses)`),
+# and the values `"average"`, `"batchmean"`, `"Mean"` and `None`, which must raise a
+# `ValueError` whose message contains the value.
 
 
 # %% answer="reduce"
@@ -229,10 +234,10 @@ def reduce(losses, reduction):
 
 # %% tests="reduce" points=1
 # Public checks: fixed random losses, every reduction, and unknown reductions.
-from autograder.checking import check_function, reduction_mistakes
+from autograder.checking import check_function
 from autograder.checking.topics import basic_losses
 
-_mistakes = reduction_mistakes(basic_losses.reduce)
+_mistakes = basic_losses.reduce_mistakes()
 check_function(
     reduce,
     basic_losses.reduce,
@@ -241,7 +246,9 @@ check_function(
     forbid=basic_losses.REDUCE_FORBID,
 )
 for _bad in ("average", "batchmean", "Mean", None):
-    basic_losses.check_rejects_bad_reduction(reduce, basic_losses.reduce_cases(seed=0)[0], _bad)
+    basic_losses.check_rejects_bad_reduction(
+        reduce, basic_losses.reduce_cases(seed=0)[0], _bad, names_value=True
+    )
 ### BEGIN HIDDEN TESTS
 check_function(
     reduce,
@@ -265,9 +272,12 @@ check_function(
 # Use tensor operations (`abs`, ...). Calling `F.l1_loss` or `nn.L1Loss` is not allowed: the
 # checks read your code and refuse it.
 #
-# The checks try the worked example above, then random shapes from one to three dimensions,
-# in float32 and float64, with every reduction (tolerance $10^{-6}$ relative), and
-# `reduction="average"`, which must raise `ValueError`.
+# The checks try the worked example above, then a 0-dim pair (one number each), a 4-D
+# batch and random shapes from one to three dimensions, in float32 and float64, with every
+# reduction (tolerance $10^{-6}$ relative), and `reduction="average"`, which must raise
+# `ValueError`. They leave your arguments as they were, and so must you (no in-place
+# change of `input` or `target`); they name squared errors, a wrong reduction and a mean
+# over the first dimension only.
 
 
 # %% answer="l1_loss"
@@ -282,14 +292,15 @@ def l1_loss(input, target, reduction="mean"):
 # Public checks: the worked example and fixed random inputs. Silence means they passed.
 import torch.nn.functional as F
 
-from autograder.checking import Case, check_function, reduction_mistakes
-from autograder.checking.topics.basic_losses import check_rejects_bad_reduction, regression_cases
+from autograder.checking import Case, check_function
+from autograder.checking.topics.basic_losses import (
+    check_rejects_bad_reduction,
+    regression_cases,
+    regression_mistakes,
+)
 
 _forbid = ["torch.nn.functional.l1_loss", "torch.nn.L1Loss"]
-_mistakes = {
-    **reduction_mistakes(F.l1_loss),
-    "squared errors (that is MSE, not L1)": F.mse_loss,
-}
+_mistakes = regression_mistakes(F.l1_loss, squared=False)
 _example = [
     Case(f"worked example, reduction={r!r}", (x, y), {"reduction": r})
     for r in ("none", "sum", "mean")
@@ -317,7 +328,8 @@ check_function(
 # `ValueError` for anything else, and no calls to `F.mse_loss` or `nn.MSELoss`.
 #
 # The checks are the same as for `l1_loss`; they also recognise the RMSE (square root of the
-# mean) and a forgotten square.
+# mean), half the squared error ($\frac{1}{2}(x - y)^2$, a convention of some textbooks
+# that torch does not follow) and a forgotten square.
 
 
 # %% answer="mse_loss"
@@ -332,20 +344,15 @@ def mse_loss(input, target, reduction="mean"):
 # Public checks: the worked example and fixed random inputs. Silence means they passed.
 import torch.nn.functional as F
 
-from autograder.checking import Case, check_function, reduction_mistakes
-from autograder.checking.topics.basic_losses import check_rejects_bad_reduction, regression_cases
-
-
-def _rmse(input, target, reduction="mean"):
-    return F.mse_loss(input, target, reduction=reduction).sqrt() if reduction != "none" else None
-
+from autograder.checking import Case, check_function
+from autograder.checking.topics.basic_losses import (
+    check_rejects_bad_reduction,
+    regression_cases,
+    regression_mistakes,
+)
 
 _forbid = ["torch.nn.functional.mse_loss", "torch.nn.MSELoss"]
-_mistakes = {
-    **reduction_mistakes(F.mse_loss),
-    "the square root of the mean (RMSE)": _rmse,
-    "absolute errors (that is L1, not MSE)": F.l1_loss,
-}
+_mistakes = regression_mistakes(F.mse_loss, squared=True)
 _example = [
     Case(f"worked example, reduction={r!r}", (x, y), {"reduction": r})
     for r in ("none", "sum", "mean")
@@ -377,7 +384,8 @@ check_function(
 #
 # The checks use logits of moderate size (standard deviation 3), batches from 1 to 8 and
 # 2 to 8 classes, float32 and float64, every reduction and an unknown one. They recognise a
-# softmax applied twice, a forgotten log-sum-exp, a log in base 2 and a wrong reduction.
+# softmax applied twice, a forgotten log-sum-exp, a log in base 2, a wrong reduction and a
+# mean over every logit ($N \cdot C$) instead of every sample ($N$).
 
 
 # %% answer="cross_entropy"
@@ -453,7 +461,10 @@ print("PyTorch       :", F.cross_entropy(big, torch.tensor([0])))
 # (`torch.logsumexp` among them) stay forbidden, and so do `torch.softmax` and `F.softmax`:
 # write the shift yourself (`input.max(dim=1, keepdim=True)` is useful).
 #
-# The checks use logits with standard deviations 3 and 1000, in float32 and float64.
+# The checks use logits with standard deviations 3 and 1000, in float32 and float64, and
+# the three reductions. Besides Exercise 5's mistakes they name a missing shift, a shift not
+# added back, and one shift for the whole batch (`input.max()`) instead of one per row: rows
+# far below the batch's largest logit then underflow.
 
 
 # %% answer="stable_cross_entropy"
@@ -471,10 +482,14 @@ def stable_cross_entropy(input, target, reduction="mean"):
 import torch.nn.functional as F
 
 from autograder.checking import check_function
-from autograder.checking.topics.basic_losses import CE_FORBID, ce_mistakes, classification_cases
+from autograder.checking.topics.basic_losses import (
+    CE_FORBID,
+    classification_cases,
+    stable_ce_mistakes,
+)
 
 _forbid = CE_FORBID + ["torch.softmax", "torch.nn.functional.softmax"]
-_mistakes = ce_mistakes()
+_mistakes = stable_ce_mistakes()
 _cases = classification_cases(seed=4) + classification_cases(seed=5, scale=1000.0)
 check_function(
     stable_cross_entropy, F.cross_entropy, _cases, rtol=1e-5, mistakes=_mistakes, forbid=_forbid

@@ -177,8 +177,10 @@ print("d shares its memory with h:", d.data_ptr() == h.data_ptr())
 # Before you write it, predict the four answers for `w, x, h, s, d, n` above. The checks
 # build small random graphs (leaves with and without `requires_grad`, sums, products, a
 # `detach()`, a result computed under `torch.no_grad()`, a `retain_grad()`) and compare
-# every entry with what PyTorch says. They name a `grad_fn` object given where its name
-# belongs, and `gets_grad` taken to mean only "requires a gradient".
+# every entry with what PyTorch says (`True` and `False` must be Python `bool`s, not
+# tensors). They name a `grad_fn` object (or its `str`) given where its name belongs, and a
+# `gets_grad` that forgets one of its conditions: taken to mean only "requires a gradient",
+# only "is a leaf", or without `retain_grad()`.
 
 
 # %% answer="graph_facts"
@@ -347,8 +349,10 @@ plt.show()
 #
 # The checks run smooth functions of tensors of 1 to 3 dimensions with `eps` of $10^{-3}$ and
 # $10^{-4}$, and compare with the central difference computed by the course (relative
-# tolerance $10^{-7}$). A forward difference is off by far more than that. They also check,
-# bit for bit, that the tensor they pass in is unchanged afterwards.
+# tolerance $10^{-7}$). A forward difference is off by far more than that; they name it,
+# and a division by $\varepsilon$ instead of $2\varepsilon$. They also check that the
+# tensor they pass in is unchanged afterwards, bit for bit, and was never written to in
+# place (its version counter), even if the old values were put back.
 
 
 # %% answer="numerical_gradient"
@@ -416,7 +420,10 @@ for _case in _cases[::3]:
 # Write `check_gradients(candidates, probe)`: for every `name: (f, grad_f)` of
 # `candidates`, compare `numerical_gradient(f, probe)` with `grad_f(probe)` using
 # `torch.allclose(..., rtol=1e-5, atol=1e-7)`, and return a `dict` that maps each name to
-# `True` if the hand gradient passes and `False` if it fails.
+# `True` if the hand gradient passes and `False` if it fails (Python `bool`s). The truth
+# comes from your checker: autograd is not allowed here (the checks refuse `.backward`,
+# `torch.autograd` and `torch.func`), and they name answers that swap `True` and `False`,
+# pass everything, or compare exactly where `allclose` is asked.
 #
 # The public check uses the four functions below; once it passes, print
 # `check_gradients(CANDIDATES, probe)` to see which one was planted. The hidden checks draw
@@ -491,7 +498,7 @@ check_function(
     autograd_basics.reference_check_gradients,
     [Case("the four candidates above, at the probe above", (CANDIDATES, probe))],
     mistakes=autograd_basics.check_gradients_mistakes(),
-    forbid=autograd_basics.REFERENCES,
+    forbid=autograd_basics.AUTOGRAD_FORBID,
 )
 ### BEGIN HIDDEN TESTS
 check_function(
@@ -500,7 +507,7 @@ check_function(
     autograd_basics.planted_bug_cases(seed=None, draws=3),
     public=False,
     mistakes=autograd_basics.check_gradients_mistakes(),
-    forbid=autograd_basics.REFERENCES,
+    forbid=autograd_basics.AUTOGRAD_FORBID,
 )
 ### END HIDDEN TESTS
 
@@ -556,11 +563,14 @@ print("MSE, reduction='none', grad_output (1, 1, 0.5):", z.grad)
 # `"mean"` (it means $1$) and a tensor of the loss's shape for `"none"`. Raise a `ValueError`
 # for any other `reduction`.
 #
-# Autograd is not allowed here: no `.backward`, `torch.autograd`, `torch.func`, and no
-# reading of `.grad`. The checks compare with autograd in float64 (relative tolerance
-# $10^{-6}$), for every reduction, on the worked example and random inputs; the L1 inputs
-# include ties $x_i = y_i$. They recognise a wrong reduction, an ignored `grad_output`,
-# $\operatorname{sign}(0)$ taken as $1$, a forgotten factor $2$ and a flipped sign.
+# Autograd is not allowed here: no `.backward`, `torch.autograd` or `torch.func`. Leave
+# `input`, `target` and `grad_output` as they are (the checks compare them afterwards). The
+# checks compare with autograd in float64 (relative tolerance $10^{-6}$), for every
+# reduction, on the worked example and random inputs of one to three dimensions; the L1
+# inputs include ties $x_i = y_i$. They recognise a wrong reduction, a mean divided by the
+# first dimension instead of the number of elements, an ignored `grad_output`,
+# $\operatorname{sign}(0)$ taken as $1$ (or as $0/0$), a forgotten factor $2$ and a flipped
+# sign.
 
 
 # %% [markdown]
@@ -593,20 +603,7 @@ from autograder.checking.topics import autograd_basics
 from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
 
 _reference = autograd_basics.autograd_input_grad(F.l1_loss)
-
-
-def _sign_zero_is_one(input, target, reduction="mean", grad_output=None):
-    if not bool((input == target).any()):
-        return None
-    local = torch.where(input >= target, 1.0, -1.0).to(input.dtype)
-    scale = {"sum": 1.0, "mean": 1.0 / input.numel()}.get(reduction)
-    return grad_output * local if reduction == "none" else local * scale
-
-
-_mistakes = {
-    **autograd_basics.grad_mistakes(_reference),
-    "sign(0) taken as +1 at a tie (PyTorch uses 0)": _sign_zero_is_one,
-}
+_mistakes = autograd_basics.l1_grad_mistakes(_reference)
 _x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
 _y = torch.tensor([1.0, 2.0, 5.0], dtype=torch.float64)
 _example = [
@@ -660,13 +657,7 @@ from autograder.checking.topics import autograd_basics
 from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
 
 _reference = autograd_basics.autograd_input_grad(F.mse_loss)
-_mistakes = {
-    **autograd_basics.grad_mistakes(_reference),
-    "the factor 2 of the square forgotten": lambda *a, **k: _reference(*a, **k) / 2,
-    "the sign flipped: target - input instead of input - target": lambda *a, **k: (
-        -_reference(*a, **k)
-    ),
-}
+_mistakes = autograd_basics.mse_grad_mistakes(_reference)
 _x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
 _y = torch.tensor([1.0, 2.0, 5.0], dtype=torch.float64)
 _example = [

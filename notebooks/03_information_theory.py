@@ -90,7 +90,7 @@ plt.show()
 #
 # The checks try one distribution, batches of one to three dimensions, distributions with
 # exact zeros, float32 and float64. They name a result in bits, `nan` at the zeros, a
-# forgotten minus sign and a sum over the wrong dimension.
+# forgotten minus sign, and a sum over the wrong dimension or over every element.
 
 
 # %% answer="entropy"
@@ -233,8 +233,8 @@ check_function(
 #
 # The same functions are forbidden; the checks compare with
 # `torch.distributions.kl_divergence` on the worked example ($0.3701$) and random pairs,
-# and name the two distributions swapped, the cross-entropy given instead, bits and `nan`
-# at the zeros.
+# and name the two distributions swapped, the cross-entropy given instead, a flipped sign,
+# bits and `nan` at the zeros.
 
 
 # %% answer="kl_divergence"
@@ -361,10 +361,12 @@ plt.show()
 #   $|\text{loss} - \ln C| \le \text{tolerance} \cdot \ln C$, and `False` otherwise (a
 #   Python `bool`).
 #
-# The checks use logits of tiny, moderate and overconfident size, 2 to 100 classes, float32
-# and float64, and tolerances of 0.05, 0.1 and 0.2. They name $\log_2 C$ and $\log_{10} C$ in
-# place of $\ln C$, the chance level given as the probability $1/C$, and an absolute
-# tolerance.
+# The checks use logits of tiny, moderate and overconfident size, logits that already
+# favour the right class (a first loss far *below* $\ln C$, which is not ok either), 2 to
+# 100 classes, float32 and float64, and tolerances of 0.05, 0.1 and 0.2. They refuse a
+# tensor where a Python `float` or `bool` is asked, and name $\log_2 C$ and $\log_{10} C$ in
+# place of $\ln C$, the chance level given as the probability $1/C$, an absolute tolerance
+# and a check of one side only.
 
 
 # %% answer="initial_loss_check"
@@ -387,6 +389,7 @@ check_function(
     info.initial_loss_cases(seed=4),
     mistakes=info.initial_loss_mistakes(),
     forbid=["autograder.checking.topics.information_theory.initial_loss_reference"],
+    floats=True,
 )
 ### BEGIN HIDDEN TESTS
 check_function(
@@ -396,6 +399,7 @@ check_function(
     public=False,
     mistakes=info.initial_loss_mistakes(),
     forbid=["autograder.checking.topics.information_theory.initial_loss_reference"],
+    floats=True,
 )
 ### END HIDDEN TESTS
 

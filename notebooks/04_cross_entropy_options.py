@@ -197,7 +197,9 @@ plt.show()
 # `torch.softmax` and `F.softmax` (the checks read your code).
 #
 # The checks try a batch of one, 2-D to 4-D inputs, float32 and float64, with logits of
-# standard deviation 3 and 1000 (tolerance $10^{-6}$ relative in float64).
+# standard deviation 3 and 1000 (tolerance $10^{-6}$ relative in float64). They name the
+# softmax without its log, the wrong dimension, a missing shift, a shift taken over the
+# whole tensor instead of along dimension 1, and a shift left inside the log only.
 
 
 # %% answer="logsoftmax"
@@ -214,7 +216,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checking import check_function
-from autograder.checking.topics.cross_entropy_options import logit_cases
+from autograder.checking.topics.cross_entropy_options import logit_cases, logsoftmax_mistakes
 
 LOGSOFTMAX_FORBID = [
     "torch.nn.functional.log_softmax",
@@ -230,18 +232,7 @@ def _log_softmax(input):
     return F.log_softmax(input, dim=1)
 
 
-def _softmax_only(input):
-    return F.softmax(input, dim=1)
-
-
-def _wrong_dim(input):
-    return F.log_softmax(input, dim=-1) if input.dim() > 2 else None
-
-
-_mistakes = {
-    "softmax probabilities instead of their log": _softmax_only,
-    "log-softmax over the last dimension instead of dimension 1": _wrong_dim,
-}
+_mistakes = logsoftmax_mistakes()
 _cases = logit_cases(seed=20) + logit_cases(seed=21, scale=1000.0)
 check_function(
     logsoftmax,
@@ -267,10 +258,11 @@ check_function(
 # %% [markdown]
 # ## Exercise 2: a weighted mean by hand (1 point)
 #
-# Write `weighted_mean(logits, target, weight)` with the `math` module only (no torch), for
-# Python lists: `logits` holds $N$ rows of $C$ floats, `target` $N$ class indices and
-# `weight` $C$ class weights. Return, as a Python `float`, the value of
-# `F.cross_entropy(logits, target, weight=weight)` (`reduction="mean"`).
+# Write `weighted_mean(logits, target, weight)` for Python lists: `logits` holds $N$ rows of
+# $C$ floats, `target` $N$ class indices and `weight` $C$ class weights. Return, as a Python
+# `float` (the checks refuse a tensor), the value of
+# `F.cross_entropy(logits, target, weight=weight)` (`reduction="mean"`). The `math` module
+# is all you need; torch's cross-entropy functions are not allowed.
 #
 # Work it out on paper first for the logits $(2, 0)$, $(0, 1)$, $(1, 1)$, targets $0, 1, 1$
 # and weights `[1, 3]`: that is the public check. The hidden checks use other batches of
@@ -306,6 +298,7 @@ check_function(
     rtol=1e-9,
     mistakes=ce_cases.weighted_mean_mistakes(),
     forbid=ce_cases.WEIGHTED_MEAN_FORBID,
+    floats=True,
 )
 ### BEGIN HIDDEN TESTS
 check_function(
@@ -316,6 +309,7 @@ check_function(
     public=False,
     mistakes=ce_cases.weighted_mean_mistakes(),
     forbid=ce_cases.WEIGHTED_MEAN_FORBID,
+    floats=True,
 )
 ### END HIDDEN TESTS
 
@@ -341,9 +335,10 @@ check_function(
 #
 # Not allowed: `F.nll_loss`, `nn.NLLLoss`, `F.cross_entropy`, `nn.CrossEntropyLoss`.
 #
-# The checks try a batch of one, weights, `ignore_index` both as $-100$ and as a real class,
-# a batch whose targets are all ignored, 3-D and 4-D inputs, float32 and float64, every
-# reduction. They recognise a mean divided by $N$, among other mistakes.
+# The checks try a batch of one, weights, `ignore_index` as $-100$, as another negative
+# number (such as $-7$) and as a real class, a batch whose targets are all ignored, 3-D and
+# 4-D inputs, float32 and float64, every reduction, and `reduction="average"`, which must
+# raise `ValueError`. They recognise a mean divided by $N$, among other mistakes.
 
 
 # %% answer="nll"
@@ -706,11 +701,13 @@ print("by hand :", by_hand)
 # per-sample losses, as explained above.
 #
 # Use the formula; `torch.softmax` (or your own `logsoftmax(...).exp()`) and
-# `F.one_hot` are allowed. Autograd is not: the checks refuse `backward`, `torch.autograd`
-# and `torch.func`, and every use of a name `grad` (call your variables something else).
+# `F.one_hot` are allowed. Autograd is not: the checks refuse `backward`, `torch.autograd`,
+# `torch.func` and `F.cross_entropy` (a variable of your own named `grad` is fine).
 #
 # The checks compare with autograd computed in float64, for a batch of one and random
-# batches, with and without weights, every reduction, float32 and float64.
+# batches, with and without weights, every reduction, float32 and float64. They name a
+# flipped sign, the weights left out, a weighted mean divided by $N$ and the gradient of
+# the sum given for `mean`.
 
 
 # %% answer="cross_entropy_grad"

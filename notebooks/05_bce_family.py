@@ -169,9 +169,13 @@ plt.show()
 #
 # Not allowed: `F.binary_cross_entropy`, `nn.BCELoss`, and the logits versions.
 #
-# The checks try both worked examples, a batch of one, probabilities of exactly 0 and 1,
-# soft targets, weights of shape `(C,)`, `(1,)` and the input's shape, float32 and float64,
-# every reduction.
+# The checks try both worked examples, a 0-dim input (one number), a batch of one,
+# probabilities of exactly 0 and 1, soft targets, weights of shape `(C,)`, `(1,)`, `()`,
+# `(1, C)` and the input's shape, float32 and float64, every reduction, and
+# `reduction="average"`, which must raise `ValueError`. Besides a wrong reduction they name
+# an unclamped log, a mean divided by the summed weights, an unused weight, input and target
+# swapped, and the study notes' bug: $(1 - y)\log(1 - y)$ where $(1 - y)\log(1 - p)$
+# belongs.
 
 
 # %% answer="bce"
@@ -266,8 +270,9 @@ check_function(
 # $|\text{naive} - \text{stable}| > \text{threshold} \cdot \text{stable}$.
 #
 # The public check asks for float32, target 0 and 1 %. The hidden checks ask for both dtypes,
-# both targets and thresholds from $10^{-4}$ to $0.9$. They name the other dtype's answer,
-# an absolute instead of a relative difference, and the last integer that still agreed.
+# both targets and thresholds from $10^{-4}$ to $0.9$. They refuse a tensor where the Python
+# `int` is asked, and name the other dtype's answer, an absolute instead of a relative
+# difference, and the last integer that still agreed.
 
 
 # %% answer="first_broken"
@@ -299,6 +304,7 @@ check_function(
     [Case("float32, target 0, threshold 0.01", (torch.float32,), {"target": 0, "threshold": 0.01})],
     mistakes=bce_family.first_broken_mistakes(),
     forbid=_forbid,
+    floats=True,
 )
 ### BEGIN HIDDEN TESTS
 check_function(
@@ -308,6 +314,7 @@ check_function(
     public=False,
     mistakes=bce_family.first_broken_mistakes(),
     forbid=_forbid,
+    floats=True,
 )
 ### END HIDDEN TESTS
 
@@ -353,10 +360,12 @@ print("max(-x, 0) + log1p(...) :", torch.clamp(-big, min=0) + torch.log1p(torch.
 # Not allowed: the BCE functions and modules, `F.softplus`, `nn.Softplus`, `F.logsigmoid`,
 # `nn.LogSigmoid`, `torch.logaddexp`: write the stable form yourself.
 #
-# The checks try logits of standard deviation 3, 30 and 1000, a batch of one, soft targets,
-# `weight` of shapes `(C,)`, `(1,)` and the input's, `pos_weight` of shapes `(C,)` and
-# `(1,)` (alone and together), float32 and float64, every reduction, and the 4 × 2 example
-# with `pos_weight = 3`.
+# The checks try logits of standard deviation 3, 30 and 1000, a 0-dim input, a batch of
+# one, soft targets, `weight` of shapes `(C,)`, `(1,)`, `()`, `(1, C)` and the input's,
+# `pos_weight` of shapes `(C,)` and `(1,)` (alone and together), float32 and float64, every
+# reduction and an unknown one, and the 4 × 2 example with `pos_weight = 3`. They name a
+# softplus written as it stands (it overflows), `pos_weight` on the wrong term or unused,
+# an unused `weight`, and BCE of a sigmoid.
 
 
 # %% answer="bce_with_logits"
@@ -528,7 +537,8 @@ print("mean over the N = 2 samples:", per_class.mean(dim=0), " (not this)")
 # `nn.SoftMarginLoss` and the softplus family are not allowed.
 #
 # The checks try the worked example, a batch of one, shapes of one to three dimensions,
-# float32 and float64, scores of standard deviation 3 and (in float64) 30, every reduction.
+# float32 and float64, scores of standard deviation 3 and (in float64) 30, every reduction
+# and an unknown one. They name a flipped sign in the exponent and a log in base 2.
 
 
 # %% answer="soft_margin"
@@ -590,14 +600,17 @@ check_function(
 # ## Exercise 5: `multilabel_soft_margin` (2 points)
 #
 # Implement `multilabel_soft_margin(input, target, weight=None, reduction="mean")` as
-# `F.multilabel_soft_margin_loss` defines it: logits and $0/1$ targets of shape $(N, C)$, an
+# `F.multilabel_soft_margin_loss` defines it: logits and $0/1$ targets of shape $(N, C)$
+# (the targets either in the input's dtype or as `torch.int64`, as torch accepts both), an
 # optional `weight` of shape $(C,)$, one loss per sample (the mean over the classes), then
 # the reduction over the samples. Use a stable $\log \sigma$ (the checks use logits of size
 # 1000). Your own `bce_with_logits` may help; the torch functions of this family,
 # `F.logsigmoid` and the softplus family may not.
 #
 # The checks try the worked example (0.5429), a batch of one, a single class, weights,
-# logits of standard deviation 3 and 1000, float32 and float64, every reduction.
+# int64 targets, logits of standard deviation 3 and 1000, float32 and float64, every
+# reduction and an unknown one. They name a sum over the classes instead of their mean, a
+# mean over the samples instead of the classes (the notes' $C$), and an unused weight.
 
 
 # %% answer="multilabel_soft_margin"
@@ -703,11 +716,13 @@ print("formula :\n", (1 + (pw3 - 1) * y) * torch.sigmoid(x) - pw3 * y)
 # `F.binary_cross_entropy_with_logits(input, target, weight=weight, reduction=reduction,
 # pos_weight=pos_weight)` with respect to `input`, of the input's shape and dtype (for
 # `none`, the gradient of the sum of the losses). `torch.sigmoid` is allowed; autograd is
-# not: the checks refuse `backward`, `torch.autograd`, `torch.func` and every use of a name
-# `grad`.
+# not: the checks refuse `backward`, `torch.autograd`, `torch.func` and
+# `F.binary_cross_entropy_with_logits` (a variable of your own named `grad` is fine).
 #
 # The checks compare with autograd in float64 on the same inputs as for `bce_with_logits`:
-# soft targets, `weight`, `pos_weight`, logits of size 3 and 30, every reduction.
+# soft targets, `weight`, `pos_weight`, logits of size 3 and 30, every reduction. They name
+# a flipped sign, `pos_weight` left out or scaling the whole difference, and the gradient of
+# the sum given for `mean`.
 
 
 # %% answer="bce_with_logits_grad"

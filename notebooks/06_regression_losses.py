@@ -140,10 +140,12 @@ plt.show()
 #
 # Not allowed: `F.smooth_l1_loss`, `F.huber_loss`, `F.l1_loss` and their `nn` modules.
 #
-# The checks try the worked example, then random shapes (a batch of one included) in
-# float32 and float64, with errors on both sides of the threshold, `beta` in
-# $\{0, 0.5, 1, 2\}$ and random values, and every reduction. They recognise Huber's formula,
-# a forgotten factor $1/2$ and a forgotten $-\beta/2$.
+# The checks try the worked example, then random shapes (a 0-dim pair, a batch of one and
+# a 4-D batch included) in float32 and float64, with errors on both sides of the threshold,
+# `beta` in $\{0, 0.5, 1, 2\}$ and random values, every reduction, and
+# `reduction="average"`, which must raise `ValueError`. They recognise Huber's formula, a
+# forgotten factor $1/2$, a forgotten $-\beta/2$, a mask blend that turns `beta=0` into
+# `nan`, and a mean over the first dimension only.
 
 
 # %% answer="smooth_l1_loss"
@@ -165,7 +167,11 @@ import torch.nn.functional as F
 
 from autograder.checking import Case, check_function, reduce_losses, reduction_mistakes
 from autograder.checking.topics import regression_losses as cases
-from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
+from autograder.checking.topics.basic_losses import (
+    FIRST_DIM,
+    check_rejects_bad_reduction,
+    mean_over_first_dim,
+)
 
 SMOOTH_FORBID = [
     "torch.nn.functional.smooth_l1_loss",
@@ -198,7 +204,17 @@ def _smooth_mistakes():
             return None
         return reduce_losses(torch.where(e < beta, 0.5 * e**2 / beta, e), reduction)
 
+    def mask_blend(input, target, reduction="mean", beta=1.0):
+        if beta != 0:
+            return None
+        e = (input - target).abs()
+        m = (e < beta).to(e.dtype)
+        return reduce_losses(m * (0.5 * e**2 / beta) + (1 - m) * (e - 0.5 * beta), reduction)
+
     return {
+        "a 0/1 mask blend m * a + (1 - m) * b: at beta=0 the unused piece is 0/0 or x/0, and "
+        "0 * nan (or 0 * inf) is nan; select with torch.where": mask_blend,
+        FIRST_DIM: mean_over_first_dim(F.smooth_l1_loss),
         "Huber's formula (the squared part not divided by beta)": huber_formula,
         "the squared part without the factor 1/2": no_half,
         "the linear part without the shift -beta/2": no_shift,
@@ -249,7 +265,8 @@ check_function(
 #
 # Not allowed: `F.huber_loss`, `F.smooth_l1_loss`, `F.l1_loss`, `F.mse_loss` and their `nn`
 # modules. The checks are like those of Exercise 1, with `delta` in $\{0.1, 0.5, 1, 2\}$ and
-# random values, and per-element weights in some cases.
+# random values, and per-element weights in some cases; they name smooth L1's formula, a
+# forgotten factor $1/2$, an unused weight and a mean divided by the summed weights.
 
 
 # %% answer="huber_loss"
@@ -578,9 +595,10 @@ print(
 # The checks try the worked example, then random counts (0, 1 and larger values always
 # among them) with every combination of `log_input` and `full`, `eps` from $10^{-9}$ to
 # $0.1$, predicted rates of exactly 0 and $10^{-9}$ (where `eps` matters), float32 and
-# float64, a batch of one, and every reduction. They recognise a forgotten `eps`, the
-# Stirling term applied to every count, the exact $\log(y!)$ in place of Stirling's, and
-# `log_input` read the wrong way round.
+# float64, a 0-dim pair, a batch of one, a 4-D batch, every reduction and an unknown one.
+# They recognise a forgotten `eps` (or one added outside the log), the Stirling term
+# applied to every count, the exact $\log(y!)$ in place of Stirling's, and `log_input` read
+# the wrong way round.
 
 
 # %% answer="poisson_nll_loss"
@@ -662,8 +680,15 @@ def _poisson_mistakes():
             return None
         return F.poisson_nll_loss(input, target, log_input, False, eps=eps, reduction=reduction)
 
+    def eps_outside(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
+        if log_input:
+            return None
+        shifted = F.poisson_nll_loss(input, target, False, full, eps=0.0, reduction="none")
+        return reduce_losses(shifted - target * eps, reduction)
+
     return {
         "eps forgotten: log(input) instead of log(input + eps)": no_eps,
+        "eps added outside the log: log(input) + eps instead of log(input + eps)": eps_outside,
         "log_input read the wrong way round": flipped,
         "the Stirling term added for every count, not only where target > 1": stirling_everywhere,
         "the Stirling term also where target = 1 (only target > 1 gets it)": stirling_at_one,

@@ -151,8 +151,9 @@ print(F.margin_ranking_loss(x1.view(3, 1), x2.view(3, 1), y.view(1, 3), reductio
 # Not allowed: `F.margin_ranking_loss`, `torch.margin_ranking_loss`, `nn.MarginRankingLoss`
 # (the checks read your code and refuse them).
 #
-# The checks try the worked example, then random shapes from one to three dimensions in
-# float64 and float32, margins 0, 0.5, 1 and 2, and ties ($x_1 = x_2$). They recognise a
+# The checks try the worked example, then 0-dim tensors (one pair) and random shapes from
+# one to three dimensions in float64 and float32, margins 0, 0.5, 1 and 2, ties
+# ($x_1 = x_2$), and `reduction="average"`, which must raise `ValueError`. They recognise a
 # flipped sign, a subtracted margin, a forgotten $\max(0, \cdot)$ and a wrong reduction.
 
 
@@ -255,9 +256,11 @@ print("mean :", nn.HingeEmbeddingLoss(margin=1.0)(x, y))
 # Not allowed: `F.hinge_embedding_loss`, `torch.hinge_embedding_loss`,
 # `nn.HingeEmbeddingLoss`.
 #
-# The checks try the worked example, then random shapes with mostly non-negative inputs (a
-# few negative ones, and one exactly on the margin), margins 1, 0.5, 2 and 0, in float64
-# and float32.
+# The checks try the worked example, then 0-dim tensors and random shapes with mostly
+# non-negative inputs (a few negative ones, and one exactly on the margin), margins 1, 0.5,
+# 2 and 0, in float64 and float32, targets in the input's dtype and as `torch.int64`, and
+# an unknown `reduction`. They recognise the hinge used for both labels, the labels' roles
+# swapped, a forgotten $\max(0, \cdot)$ and a wrong reduction.
 
 
 # %% answer="hinge_embedding_loss"
@@ -377,7 +380,8 @@ except RuntimeError as error:
 #
 # The checks try the worked example, then random batches ($N$ from 1, $D \ge 2$) in float64
 # and float32 with margins 0, 0.5, -0.3 and 0.9, including an all-zero row and a parallel
-# pair.
+# pair, and an unknown `reduction`. They recognise $1 + \cos$ for $y = -1$, an ignored
+# margin, a forgotten $\max(0, \cdot)$ and a dot product not divided by the norms.
 
 
 # %% answer="cosine_embedding_loss"
@@ -497,8 +501,10 @@ print("weight, mean:", F.multi_margin_loss(x, y, weight=w), "= (1.6 + 2.1) / 2")
 #
 # The checks try the worked example, then every combination of `p` and `weight` in float64
 # and float32, with random sizes ($N = 1$ and $C = 2$ included) and margins 1, 0.5, 2 and
-# 0. They recognise a weighted mean, a weight applied before squaring, the right class
-# counted in the sum, a division by $C - 1$ and a forgotten weight.
+# 0, and for both `p` a negative margin ($-0.5$) with class weights of both signs (torch
+# takes both as they come: nothing is clamped or made positive). They recognise a weighted
+# mean, a weight applied before squaring, the right class counted in the sum, a division by
+# $C - 1$ and a forgotten weight.
 
 
 # %% answer="multi_margin_loss"
@@ -872,9 +878,13 @@ print(
 # Not allowed: `F.triplet_margin_with_distance_loss`, `nn.TripletMarginWithDistanceLoss`,
 # `F.triplet_margin_loss`, `torch.triplet_margin_loss`, `nn.TripletMarginLoss`.
 #
-# The checks try four distances (the default, cosine distance, squared Euclidean and the
-# largest coordinate difference), each with and without `swap`, in float64 and float32,
-# with margins 1, 0.2 and 0.5.
+# `distance_function` may be any callable: a function or an `nn.Module` (such as
+# `nn.PairwiseDistance(p=1)`); call it, do not inspect it.
+#
+# The checks try five distances (the default, cosine distance, squared Euclidean, the
+# largest coordinate difference, and the L1 distance given as an `nn.Module`), each with and
+# without `swap`, in float64 and float32, with margins 1, 0.2 and 0.5, and an unknown
+# `reduction`. They recognise an ignored `distance_function` and an ignored `swap`.
 
 
 # %% answer="triplet_margin_with_distance_loss"

@@ -246,8 +246,8 @@ plt.show()
 # most likely class at every frame and collapse ("greedy" or "best path" decoding).
 #
 # The checks try an empty path, a path of blanks only, repeats separated by a blank, and
-# random paths with a random blank index; they recognise the two steps done in the wrong
-# order, and either step forgotten.
+# random paths with a random blank index; they want a list of Python `int`s (not tensors),
+# and recognise the two steps done in the wrong order, and either step forgotten.
 
 
 # %% answer="collapse"
@@ -272,7 +272,13 @@ from autograder.checking.topics.ctc_loss import (
     collapse_reference,
 )
 
-check_function(collapse, collapse_reference, collapse_cases(seed=11), mistakes=collapse_mistakes())
+check_function(
+    collapse,
+    collapse_reference,
+    collapse_cases(seed=11),
+    mistakes=collapse_mistakes(),
+    floats=True,
+)
 ### BEGIN HIDDEN TESTS
 check_function(
     collapse,
@@ -280,6 +286,7 @@ check_function(
     collapse_cases(seed=None, draws=30),
     public=False,
     mistakes=collapse_mistakes(),
+    floats=True,
 )
 ### END HIDDEN TESTS
 
@@ -288,7 +295,8 @@ check_function(
 #
 # Before the efficient recursion, compute the loss the slow way, straight from its
 # definition: list every path that collapses to the target and add up their probabilities.
-# Work with plain Python (lists, strings, `itertools.product`, `math.log`; no torch):
+# Work with plain Python: lists, strings, `itertools.product`, `math.log` (torch is not
+# needed, and its CTC functions are not allowed):
 #
 # * `alignments(target, frames, alphabet="-ab")`: every string of `frames` symbols from
 #   `alphabet` (whose first symbol, `-`, is the blank) that collapses to the string
@@ -297,7 +305,7 @@ check_function(
 # * `ctc_loss_by_hand(probs, target, alphabet="-ab")`: `probs` is a list of rows, one per
 #   frame, each holding the probabilities of the symbols of `alphabet` in order; return
 #   $-\ln p(\text{target} \mid x)$, the sum over `alignments(target, len(probs), alphabet)` of
-#   the product of the path's probabilities, as a `float`.
+#   the product of the path's probabilities, as a Python `float` (not a tensor).
 #
 # Try it on this table, three frames over $(-, a, b)$:
 #
@@ -311,9 +319,10 @@ check_function(
 #
 # The public checks use this table and these two targets. The hidden checks use other
 # tables of two to four frames over `-ab` and `-abc`, with other targets (double letters
-# among them), and compare with `F.ctc_loss` (relative tolerance $10^{-9}$). They name the
-# most likely path taken instead of the sum, a probability given instead of minus its log,
-# and paths of the shorter target counted for a double letter.
+# among them), and compare with `F.ctc_loss` (relative tolerance $10^{-9}$). They name paths
+# collapsed in the wrong order or without merging, the most likely path taken instead of
+# the sum, a probability given instead of minus its log, and paths of the shorter target
+# counted for a double letter.
 
 
 # %% answer="alignments_by_hand"
@@ -355,6 +364,7 @@ check_function(
     alignments,
     ctc_cases.paths_for,
     [Case("target 'ab', 3 frames", ("ab", 3)), Case("target 'aa', 3 frames", ("aa", 3))],
+    mistakes=ctc_cases.alignments_mistakes(),
     forbid=_forbid,
 )
 check_function(
@@ -364,6 +374,7 @@ check_function(
     rtol=1e-9,
     mistakes=_mistakes,
     forbid=_forbid,
+    floats=True,
 )
 ### BEGIN HIDDEN TESTS
 _cases = ctc_cases.by_hand_cases(seed=None, draws=6)
@@ -372,6 +383,7 @@ check_function(
     ctc_cases.paths_for,
     [Case(c.label, (c.args[1], len(c.args[0])), c.kwargs) for c in _cases],
     public=False,
+    mistakes=ctc_cases.alignments_mistakes(),
     forbid=_forbid,
 )
 check_function(
@@ -382,6 +394,7 @@ check_function(
     public=False,
     mistakes=_mistakes,
     forbid=_forbid,
+    floats=True,
 )
 ### END HIDDEN TESTS
 
@@ -578,23 +591,26 @@ print("mean by hand:", (losses / target_lengths.clamp(min=1)).mean())
 #
 # as `F.ctc_loss` defines it, for `log_probs` of shape $(T, N, C)$, `input_lengths` and
 # `target_lengths` as `int64` tensors of shape $(N,)$ (every input length at least 1), and
-# `targets` either padded $(N, S_{\max})$ or concatenated 1-D. Return a tensor of shape
-# $(N,)$ for `"none"` and a 0-dim tensor for `"sum"` and `"mean"`, of the dtype of
-# `log_probs`; raise a `ValueError` for any other `reduction`.
+# `targets` either padded $(N, S_{\max})$ or concatenated 1-D, of `int64` or `int32` (torch
+# takes both). Return a tensor of shape $(N,)$ for `"none"` and a 0-dim tensor for `"sum"`
+# and `"mean"`, of the dtype of `log_probs`; raise a `ValueError` for any other
+# `reduction`.
 #
 # Calling your `ctc_single` from Exercise 3 for each sequence is a fine way to do it. The
 # same functions as before are forbidden.
 #
 # Three cells of checks, all against `F.ctc_loss` with random sizes, input lengths (the
-# frames past them hold random values), blank indices and repeated labels:
+# frames past them hold random values), blank indices, repeated labels and `int32` targets,
+# and batches as long as PyTorch's own tests (50 frames, targets up to 29 labels):
 #
-# 1. padded targets, every reduction (2 points);
+# 1. padded targets, every reduction, and `reduction="average"`, which must raise
+#    `ValueError` (2 points);
 # 2. concatenated targets, every reduction (1 point);
 # 3. batches with an infeasible target, with `zero_infinity` `False` and `True` (1 point).
 #
 # They recognise the wrong reductions (among them a `"mean"` that forgets to divide by the
-# target lengths), ignored input lengths, `blank` taken as 0, and an ignored
-# `zero_infinity`.
+# target lengths), ignored input lengths, `blank` taken as 0, concatenated targets all
+# read from the start, and an ignored `zero_infinity`.
 
 
 # %% answer="ctc_loss"
@@ -635,15 +651,18 @@ def ctc_loss(
 import torch.nn.functional as F
 
 from autograder.checking import check_function
+from autograder.checking.topics.basic_losses import check_rejects_bad_reduction
 from autograder.checking.topics.ctc_loss import CTC_FORBID, batch_cases, batch_mistakes
 
+_cases = batch_cases(seed=41, form="padded")
 check_function(
     ctc_loss,
     F.ctc_loss,
-    batch_cases(seed=41, form="padded"),
+    _cases,
     mistakes=batch_mistakes(),
     forbid=CTC_FORBID,
 )
+check_rejects_bad_reduction(ctc_loss, _cases[0])
 ### BEGIN HIDDEN TESTS
 check_function(
     ctc_loss,

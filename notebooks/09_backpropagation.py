@@ -116,7 +116,9 @@ except RuntimeError as error:
 # Before you run anything, predict both for `f(w) = (w * c).sum()` and for
 # `f(w) = (w + c).sum()`. The checks try those two and other functions (an exponential, a
 # sine, a cumulative sum, a mean...) on random tensors, and compare with what PyTorch does.
-# They name a gradient of one backward where two were summed.
+# `True` and `False` must be Python `bool`s, and the caller's `x` must come back as it was
+# (it never requires a gradient). They name an answer that is always `True` or always
+# `False`, and a gradient of one backward where two were summed.
 
 
 # %% answer="retain_graph"
@@ -169,6 +171,7 @@ check_function(
     second_backward_raises,
     backpropagation.second_backward_raises_reference,
     _cases,
+    mistakes=backpropagation.retain_mistakes(),
     forbid=_forbid,
 )
 check_function(
@@ -185,6 +188,7 @@ check_function(
     backpropagation.second_backward_raises_reference,
     _cases,
     public=False,
+    mistakes=backpropagation.retain_mistakes(),
     forbid=_forbid,
 )
 check_function(
@@ -333,8 +337,8 @@ print("dL/dX:", X1.grad, "\ndL/dW:\n", W.grad, "\ndL/db:", bias.grad)
 # Use matrix products (`@`, `.T`) and `sum`; no autograd.
 #
 # The checks compare with autograd in float64 for batches of 1 to 6 rows and layers of 1 to
-# 6 features on each side. They name a bias gradient averaged instead of summed, and
-# `grad_output @ weight.T` where `grad_output @ weight` belongs.
+# 6 features on each side. They name a bias gradient averaged instead of summed, a weight
+# gradient transposed, and `grad_output @ weight.T` where `grad_output @ weight` belongs.
 
 
 # %% answer="linear_backward"
@@ -418,8 +422,9 @@ check_function(
 # `torch.relu` or `clamp`.
 #
 # The checks compare with autograd in float64 (relative tolerance $10^{-6}$) for batches of
-# 1 to 7 samples and random layer sizes. They name a forgotten ReLU mask and the gradient of
-# the sum given for the mean.
+# 1 to 7 samples and random layer sizes, with both reductions. They name a forgotten ReLU
+# mask, the gradient of the sum given for the mean, bias gradients averaged instead of
+# summed, and $W_2$'s gradient taken from $Z_1$ instead of $H$.
 
 
 # %% answer="two_layer_grads"

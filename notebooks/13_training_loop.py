@@ -132,8 +132,9 @@ print(make_net())
 #
 # Use the formula above (`//` rounds down); do not run the network. The public check asks
 # for $32 \times 32$; the hidden checks ask for other sizes, odd ones among them. They
-# recognise a forgotten padding, a forgotten pooling, rounding up, a channels-last order,
-# one pooling too few and forgotten channels.
+# recognise a forgotten padding, all poolings or one of them forgotten, rounding up, a
+# division with `/` instead of `//`, a channels-last order, one pooling too few and
+# forgotten channels.
 
 
 # %% answer="shapes"
@@ -226,7 +227,8 @@ check_function(
 # weight as (out_features, in_features) and computes $x W^\top + b$.
 #
 # The checks use random layers of several sizes in float64 (tolerance $10^{-6}$) and the
-# network's own last two layers.
+# network's own last two layers, and leave the layers as they gave them (do not change
+# their weights). They name the first layer's bias forgotten and the two biases added.
 
 
 # %% answer="merge_linears"
@@ -255,8 +257,9 @@ def _linear_cases(seed):
 
     gen, _ = generator(seed)
     cases = []
-    for _ in range(4):
+    for i in range(4):
         a, b, c = (int(n) for n in torch.randint(1, 7, (3,), generator=gen))
+        c = b if i == 0 else c  # one pair of equal widths, where b1 + b2 has a shape
         first = torch.nn.Linear(a, b, dtype=torch.float64)
         second = torch.nn.Linear(b, c, dtype=torch.float64)
         with torch.no_grad():
@@ -271,7 +274,7 @@ def _merge_mistakes():
         return second.weight @ first.weight, second.bias
 
     def biases_added(first, second):
-        if first.out_features != second.out_features:
+        if first.out_features not in (1, second.out_features):
             return None
         return second.weight @ first.weight, first.bias + second.bias
 
@@ -283,8 +286,8 @@ def _merge_mistakes():
 
 _net = make_net()
 _net_case = [Case("the network's Linear(1024, 64) then Linear(64, 10)", (_net[-3], _net[-1]))]
-check_function(merge_linears, _merged, _net_case, rtol=1e-5, atol=1e-6, mistakes=_merge_mistakes())
 check_function(merge_linears, _merged, _linear_cases(seed=7), mistakes=_merge_mistakes())
+check_function(merge_linears, _merged, _net_case, rtol=1e-5, atol=1e-6, mistakes=_merge_mistakes())
 ### BEGIN HIDDEN TESTS
 check_function(
     merge_linears,
@@ -462,7 +465,11 @@ print(f"batches of 64 from one uint8 tensor:        {fast:8.0f} images/s ({fast 
 #
 # Use tensor operations (broadcasting helps: reshape `mean` to $(1, 3, 1, 1)$). torchvision's
 # `Normalize`, `normalize`, `ToTensor` and `to_tensor` are not allowed. The checks compare
-# with `ToTensor` + `Normalize` on random images, means and standard deviations.
+# with `ToTensor` + `Normalize` on random images (widths of 3 among them), means and
+# standard deviations given as lists and as tuples, and leave `images` as they gave it;
+# they name a forgotten division by 255 or by the standard deviation, the mean subtracted
+# on the 0 to 255 scale, mean and standard deviation swapped, and a broadcast against the
+# width instead of the channels.
 
 
 # %% answer="normalize"
@@ -509,8 +516,9 @@ def _normalize_cases(seed):
             ),
         )
     ]
-    for _ in range(4):
+    for i in range(4):
         n, h, w = (int(v) for v in torch.randint(1, 6, (3,), generator=gen))
+        w = 3 if i == 0 else w  # a width of 3 broadcasts against mean and std by mistake
         images = torch.randint(0, 256, (n, 3, h, w), generator=gen, dtype=torch.uint8)
         mean = (torch.rand(3, generator=gen) * 0.8 + 0.1).tolist()
         std = (torch.rand(3, generator=gen) * 0.4 + 0.1).tolist()
@@ -529,10 +537,24 @@ def _normalize_mistakes():
     def swapped(images, mean, std):
         return _reference_normalize(images, std, mean)
 
+    def last_dimension(images, mean, std):
+        if images.shape[-1] != 3:
+            return None
+        return (images.float() / 255 - torch.tensor(mean)) / torch.tensor(std)
+
+    def mean_before_255(images, mean, std):
+        m = torch.tensor(mean).view(1, -1, 1, 1)
+        return (images.float() - m) / 255 / torch.tensor(std).view(1, -1, 1, 1)
+
     return {
         "the division by 255 forgotten": no_255,
         "the division by std forgotten": no_std,
         "mean and std swapped": swapped,
+        "mean and std broadcast against the last dimension (the width), not the channels: "
+        "view them as (1, 3, 1, 1)": last_dimension,
+        "the mean subtracted before the division by 255 (it is on the 0 to 1 scale)": (
+            mean_before_255
+        ),
     }
 
 

@@ -120,8 +120,9 @@ plt.show()
 #
 # The public check gives your function the eight runs above. The hidden checks train ten
 # fresh runs on other data (every verdict at least once) and compare your verdicts with the
-# right ones. They name two confusions: a blown-up loss blamed on the missing `zero_grad`,
-# and a loss stuck at $\ln C$ blamed on the learning rate.
+# right ones. They name three confusions: a blown-up loss blamed on the missing
+# `zero_grad`, a loss stuck at $\ln C$ blamed on the learning rate, and the two mix-ups of
+# logits and probabilities taken for each other.
 
 
 # %% answer="diagnose"

@@ -24,7 +24,6 @@ from typing import Any
 import torch
 
 from .comparison import describe
-from .i18n import tr
 
 _Tensor = torch.Tensor
 _Module = torch.nn.Module
@@ -40,7 +39,7 @@ UNKNOWN_REDUCTION = "max"
 
 def argument_names(func: Callable, args: tuple, kwargs: Mapping[str, Any]) -> list[str]:
     """A name for every argument as the function calls it (``input``, ``x``...)."""
-    names = [tr("argument {number}", number=i + 1) for i in range(len(args))]
+    names = [f"argument {i + 1}" for i in range(len(args))]
     try:
         bound = inspect.signature(func).bind_partial(*args, **kwargs)
     except (TypeError, ValueError):
@@ -71,8 +70,6 @@ def _tensors_in(value: Any, path: str, depth: int = 0) -> Iterator[tuple[str, to
 class _Record:
     path: str
     root: str
-    position: str | None
-    """``"2"`` for the second argument when the function gives it no name."""
     tensor: torch.Tensor
     values: torch.Tensor
     shape: tuple[int, ...]
@@ -98,14 +95,12 @@ class ArgumentSnapshot:
         names = argument_names(func, args, kwargs)
         values = [*args, *kwargs.values()]
         self.records: list[_Record] = []
-        unnamed = {tr("argument {number}", number=i + 1): str(i + 1) for i in range(len(args))}
         for name, value in zip(names, values, strict=False):
             for path, tensor in _tensors_in(value, name):
                 self.records.append(
                     _Record(
                         path,
                         name,
-                        unnamed.get(name),
                         tensor,
                         _clone(_detach(tensor)),
                         tuple(tensor.shape),
@@ -123,24 +118,15 @@ class ArgumentSnapshot:
         allowed = {str(a) for a in (may_change or ())}
         found = []
         for r in self.records:
-            if r.root in allowed or r.position in allowed:
+            position = r.root.removeprefix("argument ")
+            if r.root in allowed or position in allowed:
                 continue
             t = r.tensor
             if bool(t.requires_grad) != r.requires_grad:
+                now = "now requires" if t.requires_grad else "no longer requires"
                 found.append(
-                    tr(
-                        "the caller's {path} now requires a gradient (requires_grad_ was called "
-                        "on it): make a copy first, for example "
-                        "x.detach().clone().requires_grad_(True)",
-                        path=r.path,
-                    )
-                    if t.requires_grad
-                    else tr(
-                        "the caller's {path} no longer requires a gradient (requires_grad_ was "
-                        "called on it): make a copy first, for example "
-                        "x.detach().clone().requires_grad_(True)",
-                        path=r.path,
-                    )
+                    f"the caller's {r.path} {now} a gradient (requires_grad_ was called on "
+                    "it): make a copy first, for example x.detach().clone().requires_grad_(True)"
                 )
                 continue
             grad = t.grad
@@ -148,40 +134,26 @@ class ArgumentSnapshot:
                 grad is not None and r.grad is not None and not _same_values(grad, r.grad)
             ):
                 found.append(
-                    tr(
-                        "the caller's {path}.grad changed: a gradient was accumulated into "
-                        "the tensor it was given; work on a copy",
-                        path=r.path,
-                    )
+                    f"the caller's {r.path}.grad changed: a gradient was accumulated into "
+                    "the tensor it was given; work on a copy"
                 )
                 continue
             if tuple(t.shape) != r.shape or t.dtype != r.dtype:
                 found.append(
-                    tr(
-                        "the caller's {path} was changed in place (now of shape {shape}, "
-                        "{dtype}); work on a copy",
-                        path=r.path,
-                        shape=tuple(t.shape),
-                        dtype=str(t.dtype).removeprefix("torch."),
-                    )
+                    f"the caller's {r.path} was changed in place (now of shape "
+                    f"{tuple(t.shape)}, {str(t.dtype).removeprefix('torch.')}); work on a copy"
                 )
                 continue
             if not _same_values(_detach(t), r.values):
                 found.append(
-                    tr(
-                        "the caller's {path} was changed in place (its values differ after the "
-                        "call); work on a copy (.clone())",
-                        path=r.path,
-                    )
+                    f"the caller's {r.path} was changed in place (its values differ after the "
+                    "call); work on a copy (.clone())"
                 )
                 continue
             if int(t._version) != r.version:
                 found.append(
-                    tr(
-                        "the caller's {path} was written to in place (even if its values were "
-                        "put back); work on a copy (.clone())",
-                        path=r.path,
-                    )
+                    f"the caller's {r.path} was written to in place (even if its values were "
+                    "put back); work on a copy (.clone())"
                 )
         return found
 
@@ -202,29 +174,22 @@ def _numbers(value: Any, path: str, depth: int = 0) -> Iterator[tuple[str, Any]]
 def result_problem(got: Any, *, floats: bool = False, detached: bool = False) -> str | None:
     """What breaks the promised kind of result, or ``None``.
 
-    ``floats``: every number in the result is a Python ``float`` or ``int`` ("return a
-    float", "a list of floats"), not a tensor. ``detached``: no tensor in the result requires
-    a gradient or carries a graph ("return a detached tensor").
+    ``floats``: every number in the result is a Python ``float``, ``int`` or ``bool`` ("return
+    a float", "a list of floats", "a float and a bool"), not a tensor. ``detached``: no
+    tensor in the result requires a gradient or carries a graph ("return a detached tensor").
     """
-    for path, value in _numbers(got, tr("the result")):
-        if floats and _type(value) not in (int, float) and not _isinstance(value, float):
-            if _isinstance(value, _Tensor) and value.requires_grad:
-                return tr(
-                    "{path} should be a Python float, got a tensor that still carries its "
-                    "autograd graph (use .item())",
-                    path=path,
-                )
+    for path, value in _numbers(got, "the result"):
+        if floats and _type(value) not in (int, float, bool) and not _isinstance(value, float):
             if _isinstance(value, _Tensor):
-                return tr("{path} should be a Python float, got a tensor (use .item())", path=path)
-            return tr(
-                "{path} should be a Python float, got {value}", path=path, value=describe(value)
-            )
+                graph = " that still carries its autograd graph" if value.requires_grad else ""
+                return f"{path} should be a Python float, got a tensor{graph} (use .item())"
+            kind = f"{_type(value).__module__}.{_type(value).__name__}"
+            return f"{path} should be a Python float (or bool), got {describe(value)} ({kind})"
         if detached and _isinstance(value, _Tensor):
             if value.requires_grad or value.grad_fn is not None:
-                return tr(
-                    "{path} still carries an autograd graph (requires_grad=True); "
-                    "return it detached (.detach())",
-                    path=path,
+                return (
+                    f"{path} still carries an autograd graph (requires_grad=True); "
+                    "return it detached (.detach())"
                 )
     return None
 
@@ -236,13 +201,11 @@ def unknown_reduction_problem(got: Any, error: BaseException | None) -> str | No
     if _isinstance(error, ValueError):
         return None
     if error is not None:
-        return tr(
-            "raised {error}; it should raise a ValueError for a reduction it does not know, "
-            "as torch does",
-            error=f"{_type(error).__name__}: {error}",
+        return (
+            f"raised {_type(error).__name__}: {error}; it should raise a ValueError for a "
+            "reduction it does not know, as torch does"
         )
-    return tr(
-        "returned {value} instead of raising a ValueError for a reduction it does not know, "
-        "as torch does (an unknown reduction must not be taken for another one)",
-        value=describe(got),
+    return (
+        f"returned {describe(got)} instead of raising a ValueError for a reduction it does "
+        "not know, as torch does (an unknown reduction must not be taken for another one)"
     )

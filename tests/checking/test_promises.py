@@ -359,6 +359,15 @@ def test_floats_refuse_tensors_and_say_when_they_carry_a_graph():
     check_value("losses", [8.0, 8.0], [8.0, 8.0], floats=True)
 
 
+def test_floats_take_a_python_bool_as_a_flag_but_not_numpys():
+    """03's initial_loss_check returns (a float, a float, a bool)."""
+    import numpy as np
+
+    assert result_problem((2.3, 2.302, True), floats=True) is None
+    problem = result_problem((2.3, 2.302, np.bool_(True)), floats=True)
+    assert problem is not None and "the result[2]" in problem and "numpy" in problem
+
+
 def test_detached_refuses_a_result_that_still_requires_grad():
     student = cell(
         """

@@ -28,12 +28,20 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     correct = [r for r in rows if r["correct"]]
     wrong = [r for r in rows if not r["correct"]]
     named = [r for r in wrong if r["named"]]
+    taught = [r for r in wrong if r.get("taught", True)]
+    named_taught = [r for r in taught if r["named"]]
     write = terminalreporter.write_line
     terminalreporter.section("corpus of student answers")
     write(f"correct answers with full points: {sum(r['full'] for r in correct)} / {len(correct)}")
     write(f"wrong answers that lost points:   {sum(not r['full'] for r in wrong)} / {len(wrong)}")
-    share = f"{100 * len(named) / len(wrong):.0f} %" if wrong else "-"
-    write(f"wrong answers whose message names their mistake: {len(named)} / {len(wrong)} ({share})")
+
+    def share(part: list, whole: list) -> str:
+        if not whole:
+            return "-"
+        return f"{len(part)} / {len(whole)} ({100 * len(part) / len(whole):.0f} %)"
+
+    write(f"wrong answers whose message names their mistake: {share(named, wrong)}")
+    write(f"  of the mistakes the exercises teach about:     {share(named_taught, taught)}")
     for r in wrong:
         if not r["named"] and not r["full"]:
             write(f"  not named: {r['name']}: {r['message'][:160]!r}")

@@ -11,7 +11,9 @@ header of comment lines:
 ``# why: ...``
     for a correct answer, how it differs from the solution;
 ``# mistake: ...`` and ``# named: <regular expression>``
-    for a wrong answer, the mistake, and what a failure message that names it says;
+    for a wrong answer, the mistake, and what a failure message that names it says; left
+    empty (``# named:``) for a mistake no exercise teaches about (a number typed in, say),
+    which the named share counts apart;
 ``# until: ...``
     the grading is known to be unfair to this answer until the change described is made
     (the test then expects the failure, strictly, so that the fix shows up).
@@ -51,6 +53,11 @@ class Answer:
 
     def cell(self) -> AnswerCell:
         return find(self.grade_id, parameters_of(self.source, self.grade_id))
+
+    @property
+    def taught(self) -> bool:
+        """A wrong answer whose mistake the exercises teach about (a name is expected)."""
+        return bool(self.named)
 
     def names_its_mistake(self, messages: list[str]) -> bool:
         return bool(self.named) and any(re.search(self.named, m, re.S) for m in messages)

@@ -67,12 +67,18 @@ class Exercise:
     """What the exercise text promises beyond the signature, on ``(args, kwargs)``."""
     adapt: Callable[[tuple, dict], tuple[tuple, dict] | None] | None = None
     """Turns torch's call into the exercise's (``None``: out of scope)."""
+    pick: Callable[[Any], Any] | None = None
+    """Turns torch's result into the exercise's (the first sequence's loss, say)."""
+    function: str | None = None
+    """The function the answer cell defines, when it is not named like the cell."""
 
 
 def _logsoftmax_call(args: tuple, kwargs: dict) -> tuple[tuple, dict] | None:
     """``log_softmax(x, dim)``: the exercise's ``logsoftmax(input)`` works along dim 1 of
-    an ``(N, C)`` input."""
-    if kwargs or len(args) != 2 or args[0].dim() != 2 or args[1] not in (1, -1):
+    an ``(N, C)`` or ``(N, C, d1, ...)`` input."""
+    if kwargs or len(args) != 2 or args[0].dim() < 2:
+        return None
+    if args[1] % args[0].dim() != 1:
         return None
     return (args[0],), {}
 
@@ -89,6 +95,30 @@ def _plus_minus_one(args: tuple, kwargs: dict) -> bool:
 def _length_tensors(args: tuple, kwargs: dict) -> bool:
     """The exercise takes ``input_lengths`` and ``target_lengths`` as int64 tensors."""
     return all(_tensor(a) and a.dtype == torch.int64 for a in args[2:4])
+
+
+def _first_sequence(args: tuple, kwargs: dict) -> tuple[tuple, dict] | None:
+    """A batched CTC call as ``ctc_single``'s: the first sequence of a ``reduction="none"``
+    batch whose losses are not zeroed (its target of int64, as the exercise says)."""
+    if len(args) != 4 or not _length_tensors(args, kwargs):
+        return None
+    if kwargs.get("reduction", "mean") != "none" or kwargs.get("zero_infinity", False):
+        return None
+    log_probs, targets, input_lengths, target_lengths = args
+    if log_probs.dim() != 3:
+        return None
+    frames, length = int(input_lengths[0]), int(target_lengths[0])
+    target = targets[0, :length] if targets.dim() == 2 else targets[:length]
+    return (log_probs[:frames, 0], target.long()), {"blank": kwargs.get("blank", 0)}
+
+
+def _huber_call(args: tuple, kwargs: dict) -> tuple[tuple, dict] | None:
+    """``huber_via_smooth_l1`` takes Huber's arguments except ``weight``."""
+    return None if "weight" in kwargs else (args, kwargs)
+
+
+def _smooth_l1_call(args: tuple, kwargs: dict) -> tuple[tuple, dict] | None:
+    return args, kwargs
 
 
 SCOPE: dict[str, Exercise] = {
@@ -153,6 +183,17 @@ SCOPE: dict[str, Exercise] = {
     ),
     # 06: (T, N, C) log-probabilities, lengths as int64 tensors
     "ctc_loss": Exercise(("nn.functional.ctc_loss",), ("CTCLoss",), _length_tensors),
+    # 08: one sequence (T, C), an int64 target (S,), from the first of a batch
+    "ctc_single": Exercise(
+        ("nn.functional.ctc_loss",), ("CTCLoss",), adapt=_first_sequence, pick=lambda e: e[0]
+    ),
+    # 06: one loss through the other (two functions in one answer cell)
+    "huber_smooth_l1_relation:huber_via_smooth_l1": Exercise(
+        ("nn.functional.huber_loss",), ("HuberLoss",), adapt=_huber_call
+    ),
+    "huber_smooth_l1_relation:smooth_l1_via_huber": Exercise(
+        ("nn.functional.smooth_l1_loss",), ("SmoothL1Loss",), adapt=_smooth_l1_call
+    ),
 }
 
 
@@ -167,8 +208,17 @@ SCOPE_BY_PARAMETERS: dict[tuple[str, tuple[str, ...]], Exercise] = {
 }
 
 
-def exercise_of(cell: AnswerCell) -> Exercise:
-    return SCOPE_BY_PARAMETERS.get((cell.grade_id, cell.parameters or ()), SCOPE[cell.grade_id])
+def exercises_of(cell: AnswerCell) -> list[tuple[str, Exercise]]:
+    """``(function name, exercise)`` for each function of the cell in the table."""
+    special = SCOPE_BY_PARAMETERS.get((cell.grade_id, cell.parameters or ()))
+    if special is not None:
+        return [(cell.grade_id, special)]
+    found = []
+    for key, exercise in SCOPE.items():
+        grade_id, _, function = key.partition(":")
+        if grade_id == cell.grade_id:
+            found.append((function or exercise.function or grade_id, exercise))
+    return found
 
 
 @dataclass(frozen=True)
@@ -273,8 +323,8 @@ class Verdict:
     known: list[str] = field(default_factory=list)
 
 
-def run(cell: AnswerCell, exercise: Exercise, databases) -> Verdict:
-    student = solutions(cell.topic)[cell.grade_id]
+def run(cell: AnswerCell, exercise: Exercise, databases, function: str | None = None) -> Verdict:
+    student = solutions(cell.topic)[function or cell.grade_id]
     signature = inspect.signature(student)
     verdict = Verdict()
     for sample in samples(exercise, databases):
@@ -294,6 +344,8 @@ def run(cell: AnswerCell, exercise: Exercise, databases) -> Verdict:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 expected = sample.expected()
+                if exercise.pick is not None:
+                    expected = exercise.pick(expected)
         except Exception:
             continue  # torch refuses it: not an input
         verdict.in_scope += 1
@@ -311,23 +363,26 @@ def run(cell: AnswerCell, exercise: Exercise, databases) -> Verdict:
     return verdict
 
 
-def _cells() -> list[AnswerCell]:
-    return [c for c in answer_cells() if c.grade_id in SCOPE]
+def _functions() -> list[tuple[AnswerCell, str, Exercise]]:
+    return [(c, name, exercise) for c in answer_cells() for name, exercise in exercises_of(c)]
 
 
-def _id(cell: AnswerCell) -> str:
-    return f"{cell.grade_id}({', '.join(cell.parameters or ())})"
+def _id(entry: tuple[AnswerCell, str, Exercise]) -> str:
+    cell, name, _ = entry
+    return f"{name}({', '.join(cell.parameters or ())})"
 
 
 def test_every_exercise_in_the_table_has_its_answer_cell():
     """A renamed answer must not silently drop out of the harness."""
     found = {c.grade_id for c in answer_cells()}
-    assert set(SCOPE) <= found, sorted(set(SCOPE) - found)
+    wanted = {key.partition(":")[0] for key in SCOPE}
+    assert wanted <= found, sorted(wanted - found)
 
 
-@pytest.mark.parametrize("cell", _cells(), ids=_id)
-def test_the_solution_agrees_with_torch_on_its_samples(cell, databases):
-    verdict = run(cell, exercise_of(cell), databases)
+@pytest.mark.parametrize("entry", _functions(), ids=_id)
+def test_the_solution_agrees_with_torch_on_its_samples(entry, databases):
+    cell, function, exercise = entry
+    verdict = run(cell, exercise, databases, function)
     assert verdict.in_scope > 0, "no sample of torch's is in this exercise's scope"
     assert not verdict.disagreements, (
         f"{len(verdict.disagreements)} of {verdict.in_scope} samples disagree:\n"

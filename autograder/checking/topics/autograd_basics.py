@@ -31,9 +31,8 @@ from ..draw import shape as _shape
 
 DOUBLE = torch.float64
 
-# A gradient derived by hand may not ask autograd for it. The names are matched by their
-# last part, so ``grad`` also refuses reading ``.grad`` and ``backward`` every
-# ``.backward(...)``; the message names the last entry with that ending.
+# A gradient derived by hand may not ask autograd for it: these are refused wherever the
+# answer reaches them, under any name (a local variable named ``grad`` is the student's own).
 AUTOGRAD_FORBID = [
     "torch.autograd.backward",
     "torch.Tensor.backward",
@@ -106,28 +105,64 @@ def graph_tensors(seed: int | None) -> tuple[dict[str, torch.Tensor], int]:
     return tensors, seed
 
 
+def graph_facts_mistakes() -> dict[str, Callable[[torch.Tensor], dict[str, Any]]]:
+    """Wrong readings of a tensor's place in the graph, as functions of the tensor."""
+
+    def with_entry(key: str, value: Callable[[torch.Tensor], Any]) -> Callable:
+        return lambda t: {**reference_graph_facts(t), key: value(t)}
+
+    return {
+        "the grad_fn object, not its name (type(t.grad_fn).__name__)": with_entry(
+            "grad_fn", lambda t: t.grad_fn
+        ),
+        "str(t.grad_fn) is the object's repr ('<SumBackward0 object at ...>'), not its name "
+        "(type(t.grad_fn).__name__)": with_entry(
+            "grad_fn", lambda t: None if t.grad_fn is None else str(t.grad_fn)
+        ),
+        "gets_grad taken as requires_grad: only leaves (and tensors that called "
+        "retain_grad()) keep a .grad; requiring a gradient is not enough": with_entry(
+            "gets_grad", lambda t: bool(t.requires_grad)
+        ),
+        "gets_grad without retain_grad(): a tensor that called it keeps its .grad too": with_entry(
+            "gets_grad", lambda t: bool(t.requires_grad and t.is_leaf)
+        ),
+        "gets_grad taken as is_leaf: a leaf that does not require a gradient gets none, and "
+        "a tensor that called retain_grad() gets one": with_entry(
+            "gets_grad", lambda t: bool(t.is_leaf)
+        ),
+        "gets_grad without requires_grad: a leaf that does not require a gradient gets "
+        "none": with_entry("gets_grad", lambda t: bool(t.is_leaf or t.retains_grad)),
+    }
+
+
 def check_graph_facts(student: Callable, *, seed: int | None = 0, public: bool = True) -> None:
-    """``student(t)`` gives, for every tensor of a small graph, what PyTorch says about it."""
+    """``student(t)`` gives, for every tensor of a small graph, what PyTorch says about it.
+
+    Every tensor is asked; a mistake is named only when it explains every failing one.
+    """
     kind, name = begin_check(student, public=public, forbid=REFERENCES, name="graph_facts")
     tensors, seed = graph_tensors(seed)
+    failures = []
     for label, tensor in tensors.items():
         expected = reference_graph_facts(tensor)
         with student_errors(kind, name, label):
             got = call_quietly(student, tensor)
         problem = compare(got, expected, rtol=0, atol=0)
         if problem:
-            message = (
-                f"{kind} failed for the tensor {label} (seed {seed}): {problem}\n"
-                f"  expected: {describe(expected)}\n  got:      {describe(got)}"
-            )
-            if isinstance(got, dict) and got.get("grad_fn") is tensor.grad_fn is not None:
-                message += "\n  This matches a known mistake: the grad_fn object, not its name."
-            elif isinstance(got, dict) and got.get("gets_grad") == bool(tensor.requires_grad):
-                message += (
-                    "\n  This matches a known mistake: only leaves (and tensors that called "
-                    "retain_grad()) keep a .grad; requiring a gradient is not enough."
-                )
-            raise CheckFailed(message)
+            failures.append((label, tensor, got, expected, problem))
+    if failures:
+        label, _, got, expected, problem = failures[0]
+        message = (
+            f"{kind} failed for the tensor {label} (seed {seed}): {problem}\n"
+            f"  expected: {describe(expected)}\n  got:      {describe(got)}"
+        )
+        if len(failures) > 1:
+            message += f"\n  ({len(failures)} of {len(tensors)} tensors failed.)"
+        for mistake, wrong in graph_facts_mistakes().items():
+            if all(compare(g, wrong(t), rtol=0, atol=0) is None for _, t, g, _, _ in failures):
+                message += f"\n  This matches a known mistake: {mistake}."
+                break
+        raise CheckFailed(message)
     refuse_if_tampered(kind)
 
 
@@ -182,7 +217,8 @@ def regression_grad_cases(seed: int | None = None, *, draws: int = 3) -> list[Ca
 
 
 def grad_mistakes(reference: Callable) -> dict[str, Callable]:
-    """Wrong reductions of a gradient, and an ignored ``grad_output``."""
+    """Wrong reductions of a gradient, an ignored ``grad_output``, and a mean over the first
+    dimension only (``len(input)``, not the number of elements)."""
 
     def when(wanted: str, used: str) -> Callable:
         def wrong(input, target, reduction="mean", grad_output=None):
@@ -190,7 +226,14 @@ def grad_mistakes(reference: Callable) -> dict[str, Callable]:
 
         return wrong
 
+    def first_dim(input, target, reduction="mean", grad_output=None):
+        if reduction != "mean" or input.dim() == 0:
+            return None
+        return reference(input, target, reduction="sum") / input.shape[0]
+
     return {
+        "the mean's 1/n with n the size of the first dimension (len(input)), not the number "
+        "of elements (input.numel())": first_dim,
         "the gradient of the sum given for reduction='mean' (the 1/n factor is missing)": when(
             "mean", "sum"
         ),
@@ -260,7 +303,8 @@ def snapshot_mistakes(expected: dict) -> dict[str, dict]:
         "the gradients not copied: backward() adds into the same .grad tensor in place, "
         "so store .grad.clone()": uncopied,
         "zero_grad() leaves None by default, not zeros": {**expected, "after_zero_grad": zeros},
-        "set_to_none=False leaves a tensor of zeros, not None": {
+        "None after step 5: set_to_none=False leaves a tensor of zeros, not None, once "
+        "step 5's backward pass has filled .grad": {
             **expected,
             "after_zero_grad_false": None,
         },
@@ -459,9 +503,56 @@ def check_gradients_mistakes() -> dict[str, Callable]:
     def all_pass(candidates, probe):
         return dict.fromkeys(candidates, True)
 
+    def exact(candidates, probe):
+        return {
+            name: bool(torch.equal(central_difference(f, probe), grad_f(probe)))
+            for name, (f, grad_f) in candidates.items()
+        }
+
     return {
         "True and False swapped: True means the hand gradient passes": inverted,
         "every gradient passes: compare each hand gradient with the numerical one": all_pass,
+        "exact equality (== or torch.equal) where torch.allclose is asked: a numerical "
+        "gradient is never exact": exact,
+    }
+
+
+def l1_grad_mistakes(reference: Callable) -> dict[str, Callable]:
+    """Exercise 5's known mistakes: :func:`grad_mistakes`, sign(0) taken as +1 at a tie,
+    and the sign written as ``d / |d|`` (``nan`` at a tie)."""
+
+    def scaled(local, input, reduction, grad_output):
+        if reduction == "none":
+            return grad_output * local
+        return local if reduction == "sum" else local / input.numel()
+
+    def sign_zero_is_one(input, target, reduction="mean", grad_output=None):
+        if not bool((input == target).any()):
+            return None
+        local = torch.where(input >= target, 1.0, -1.0).to(input.dtype)
+        return scaled(local, input, reduction, grad_output)
+
+    def ratio(input, target, reduction="mean", grad_output=None):
+        if not bool((input == target).any()):
+            return None
+        d = input - target
+        return scaled(d / d.abs(), input, reduction, grad_output)
+
+    return {
+        **grad_mistakes(reference),
+        "sign(0) taken as +1 at a tie (PyTorch uses 0)": sign_zero_is_one,
+        "the sign as d / |d|, which is 0 / 0 = nan at a tie (torch.sign gives 0)": ratio,
+    }
+
+
+def mse_grad_mistakes(reference: Callable) -> dict[str, Callable]:
+    """Exercise 6's known mistakes: :func:`grad_mistakes`, the factor 2 and the sign."""
+    return {
+        **grad_mistakes(reference),
+        "the factor 2 of the square forgotten": lambda *a, **k: reference(*a, **k) / 2,
+        "the sign flipped: target - input instead of input - target": lambda *a, **k: (
+            -reference(*a, **k)
+        ),
     }
 
 

@@ -75,6 +75,16 @@ RETAIN_FUNCTIONS: list[tuple[str, Callable]] = [
 ]
 
 
+def retain_mistakes() -> dict[str, Callable]:
+    """Wrong answers to "does a second backward raise?"."""
+    return {
+        "always True: a graph whose nodes saved nothing (a sum, an added constant) can be "
+        "walked twice": lambda f, x: True,
+        "always False: a node that saved a tensor for backward (a product, exp, sin...) "
+        "frees it after the first walk": lambda f, x: False,
+    }
+
+
 def retain_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]:
     """``(f, x)``: scalar functions of a 1-D tensor, some of which save what backward needs."""
     gen, seed = generator(seed)
@@ -190,7 +200,13 @@ def linear_mistakes() -> dict[str, Callable]:
             return None
         return {**truth, "input": grad_output @ weight.T}
 
+    def weight_transposed(input, weight, bias, grad_output):
+        truth = autograd_linear_backward(input, weight, bias, grad_output)
+        return {**truth, "weight": input.T @ grad_output}
+
     return {
+        "the weight gradient transposed: input.T @ grad_output has shape (in, out), the "
+        "weight (out, in); it is grad_output.T @ input": weight_transposed,
         "the bias gradient averaged over the batch, not summed": bias_mean,
         "grad_output @ weight.T for the input (it is grad_output @ weight)": (
             input_without_transpose
@@ -247,6 +263,27 @@ def _relu_as_identity_backward(z):
     return z + (F.relu(z) - z).detach()
 
 
+def _by_hand(input, target, W1, b1, W2, b2, reduction, *, bias="sum", w2_from="hidden"):
+    """Backpropagation written out, with switches that reproduce known mistakes."""
+    z1 = input @ W1.T + b1
+    hidden = z1.clamp(min=0)
+    z2 = hidden @ W2.T + b2
+    g2 = torch.softmax(z2, dim=1) - F.one_hot(target, z2.shape[1]).to(z2.dtype)
+    if reduction == "mean":
+        g2 = g2 / input.shape[0]
+    g1 = (g2 @ W2) * (z1 > 0)
+
+    def bias_grad(g):
+        return g.sum(dim=0) if bias == "sum" else g.mean(dim=0)
+
+    return {
+        "W1": g1.T @ input,
+        "b1": bias_grad(g1),
+        "W2": g2.T @ (hidden if w2_from == "hidden" else z1),
+        "b2": bias_grad(g2),
+    }
+
+
 def two_layer_mistakes() -> dict[str, Callable]:
     def relu_mask_forgotten(input, target, W1, b1, W2, b2, reduction="mean"):
         def loss(*args, reduction):
@@ -259,10 +296,20 @@ def two_layer_mistakes() -> dict[str, Callable]:
             return None
         return autograd_two_layer_grads(input, target, W1, b1, W2, b2, reduction="sum")
 
+    def bias_mean(input, target, W1, b1, W2, b2, reduction="mean"):
+        if input.shape[0] == 1:
+            return None
+        return _by_hand(input, target, W1, b1, W2, b2, reduction, bias="mean")
+
+    def w2_from_z1(input, target, W1, b1, W2, b2, reduction="mean"):
+        return _by_hand(input, target, W1, b1, W2, b2, reduction, w2_from="z1")
+
     return {
         "the ReLU's derivative forgotten (no mask where the pre-activation is negative)": (
             relu_mask_forgotten
         ),
+        "the bias gradients averaged over the batch, not summed": bias_mean,
+        "W2's gradient taken from the pre-activation Z1 instead of H = relu(Z1)": w2_from_z1,
         "the gradient of the sum given for reduction='mean' (1/N missing)": sum_for_mean,
     }
 

@@ -44,15 +44,30 @@ REDUCE_FORBID = [
 
 
 def check_rejects_bad_reduction(
-    student: Callable, case: Case, bad: object = "average", *, public: bool = True
+    student: Callable,
+    case: Case,
+    bad: object = "average",
+    *,
+    public: bool = True,
+    names_value: bool = False,
 ) -> None:
-    """The student's function must raise ``ValueError`` for a ``reduction`` torch does not know."""
+    """The student's function must raise ``ValueError`` for a ``reduction`` torch does not know.
+
+    ``names_value``: the error's message must name the bad value, as torch's does ("a
+    ``ValueError`` whose message names the bad value", Exercise 2).
+    """
     kind = check_kind(public)
     name = getattr(student, "__name__", "your function")
     kwargs = {**case.kwargs, "reduction": bad}
     try:
         call_quietly(student, *case.args, **kwargs)
-    except ValueError:
+    except ValueError as error:
+        if names_value and str(bad) not in str(error):
+            raise CheckFailed(
+                f"{kind}: {name}(..., reduction={bad!r}) raised ValueError({str(error)!r}), "
+                f"whose message does not name the bad value {bad!r}: say which value was "
+                "wrong, as torch does."
+            ) from None
         return
     except NotImplementedError:
         raise CheckFailed(f"{kind}: {name} is not implemented yet.") from None
@@ -65,6 +80,54 @@ def check_rejects_bad_reduction(
         f"{kind}: {name}(..., reduction={bad!r}) returned a value; it should raise a "
         "ValueError (an unknown reduction is a mistake to report, not to guess at)."
     )
+
+
+def mean_over_first_dim(reference: Callable) -> Callable:
+    """The mistake "the sum divided by ``len(losses)``": the size of the first dimension, not
+    the number of elements (``None`` where it does not apply: other reductions, 0-dim)."""
+
+    def wrong(input, *args, reduction="mean", **kwargs):
+        if reduction != "mean" or input.dim() == 0:
+            return None
+        return reference(input, *args, reduction="sum", **kwargs) / input.shape[0]
+
+    return wrong
+
+
+FIRST_DIM = (
+    "the mean over the first dimension only (the sum divided by its size, len(x), not by "
+    "the number of elements)"
+)
+
+
+def reduce_mistakes() -> dict[str, Callable]:
+    """Exercise 2's known mistakes: a wrong reduction, a mean over the first dimension."""
+    return {**reduction_mistakes(reduce), FIRST_DIM: mean_over_first_dim(reduce)}
+
+
+def regression_mistakes(reference: Callable, *, squared: bool) -> dict[str, Callable]:
+    """Known mistakes of ``l1_loss`` (``squared=False``) and ``mse_loss`` (``squared=True``).
+
+    Each is named only when it explains every failing case, so MSE's ``0.5 d^2`` is never
+    taken for L1's ``|d|`` because the two agree on the worked example's errors (0, 0, 2).
+    """
+
+    def half(input, target, reduction="mean"):
+        return 0.5 * F.mse_loss(input, target, reduction=reduction)
+
+    def rmse(input, target, reduction="mean"):
+        if reduction == "none":
+            return None
+        return F.mse_loss(input, target, reduction=reduction).sqrt()
+
+    found = {**reduction_mistakes(reference), FIRST_DIM: mean_over_first_dim(reference)}
+    if squared:
+        found["half the squared error (0.5 (x - y)^2, a textbook convention, not torch's)"] = half
+        found["the square root of the mean (RMSE)"] = rmse
+        found["absolute errors (that is L1, not MSE)"] = F.l1_loss
+    else:
+        found["squared errors (that is MSE, not L1)"] = F.mse_loss
+    return found
 
 
 def reduce_cases(seed: int | None = None, *, draws: int = 3) -> list[Case]:
@@ -125,10 +188,18 @@ def ce_by_hand_mistakes() -> dict[str, Callable]:
     def probability(logits, target):
         return math.exp(-ce_of_lists(logits, target))
 
+    def sign(logits, target):
+        return -ce_of_lists(logits, target)
+
+    def other_class(logits, target):
+        return -logits[target - 1] + math.log(sum(math.exp(x) for x in logits))
+
     return {
         "log base 2 instead of the natural log": log2,
         "the sum of the logits instead of the log-sum-exp": sum_of_logits,
         "the probability p_t instead of -log p_t": probability,
+        "the sign flipped: log p_t (a negative number) instead of -log p_t": sign,
+        "classes counted from 1 (logits[target - 1]); target is an index from 0": other_class,
     }
 
 
@@ -162,20 +233,55 @@ def ce_mistakes() -> dict[str, Callable]:
     def no_logsumexp(input, target, reduction="mean"):
         return F.nll_loss(input, target, reduction=reduction)
 
+    def every_logit(input, target, reduction="mean"):
+        if reduction != "mean":
+            return None
+        return F.cross_entropy(input, target, reduction="sum") / input.numel()
+
     return {
         **reduction_mistakes(F.cross_entropy),
         "softmax applied before cross-entropy (so twice)": softmax_twice,
         "log base 2 instead of the natural log": log2,
         "the sum of the logits instead of the log-sum-exp": sum_of_logits,
         "the log-sum-exp term forgotten (only -x[target])": no_logsumexp,
+        "the sum divided by N * C (every logit) instead of N (every sample)": every_logit,
+    }
+
+
+def stable_ce_mistakes() -> dict[str, Callable]:
+    """Exercise 6's known mistakes on top of :func:`ce_mistakes`: the shift left out, not
+    added back, or taken over the whole batch instead of each row."""
+
+    def picked(input, target):
+        return input.gather(1, target.unsqueeze(1)).squeeze(1)
+
+    def no_shift(input, target, reduction="mean"):
+        return reduce(torch.log(torch.exp(input).sum(dim=1)) - picked(input, target), reduction)
+
+    def not_added_back(input, target, reduction="mean"):
+        m = input.max(dim=1, keepdim=True).values
+        return reduce(torch.log(torch.exp(input - m).sum(dim=1)) - picked(input, target), reduction)
+
+    def batch_max(input, target, reduction="mean"):
+        m = input.max()
+        lse = m + torch.log(torch.exp(input - m).sum(dim=1))
+        return reduce(lse - picked(input, target), reduction)
+
+    return {
+        **ce_mistakes(),
+        "no max shift: e^x overflows (or underflows) for logits of 1000": no_shift,
+        "the max shift m not added back (log sum e^(x - m) needs + m)": not_added_back,
+        "one shift for the whole batch (input.max()), not one per row: rows far below the "
+        "largest logit underflow to log(0)": batch_max,
     }
 
 
 def regression_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]:
-    """Pairs ``(input, target)`` of equal shape, every reduction, float64 and float32."""
+    """Pairs ``(input, target)`` of equal shape, every reduction, float64 and float32: a
+    0-dim pair (one number each), one element, a row, a 4-D batch, then 1 to 3 dimensions."""
     gen, seed = generator(seed)
     cases = []
-    shapes = [(1,), (7,)] + [
+    shapes = [(), (1,), (7,), _shape(gen, 4, high=3)] + [
         _shape(gen, int(torch.randint(1, 4, (1,), generator=gen))) for _ in range(draws)
     ]
     for i, shape in enumerate(shapes):

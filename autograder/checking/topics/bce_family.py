@@ -7,12 +7,15 @@ at -100), weights and ``pos_weight`` of several broadcast shapes.
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 
 from .. import REDUCTIONS, Case, generator, integrity, reduce_losses, reduction_mistakes
 from ..draw import alternating_dtype as _dtype
 from ..draw import any_shape
+from .basic_losses import FIRST_DIM, mean_over_first_dim
 
 SHAPES = [(1,), (1, 3), (4, 2), (2, 3, 4), (5, 3)]
 
@@ -24,10 +27,17 @@ def _targets(gen, shape, soft: bool) -> torch.Tensor:
 
 
 def _weight(gen, shape, kind: str | None) -> torch.Tensor | None:
-    """A positive weight of the kind asked for: one per class (last dim), full, or (1,)."""
+    """A positive weight of the kind asked for: one per class (last dim), full, ``(1,)``, a
+    0-dim one (``scalar``) or a row ``(1, C)`` (for inputs of two dimensions or more)."""
     if kind is None:
         return None
-    wshape = {"class": shape[-1:], "full": shape, "one": (1,)}[kind]
+    wshape = {
+        "class": shape[-1:],
+        "full": shape,
+        "one": (1,),
+        "scalar": (),
+        "row": (1, *shape[-1:]),
+    }[kind]
     return torch.rand(wshape, generator=gen, dtype=torch.float64) * 2 + 0.1
 
 
@@ -41,18 +51,25 @@ def _label(shape, dtype, scale, options, reduction, seed) -> str:
 
 def _plans(gen, draws):
     """(shape, soft targets?, weight kind, pos_weight kind) for specials and random draws."""
-    kinds = [None, "class", "full", "one"]
+    kinds = [None, "class", "full", "one", "scalar", "row"]
     plans = [
         ((1,), False, None, None),
         ((1, 3), False, "class", "class"),
         ((4, 2), True, "full", "one"),
         ((2, 3, 4), False, "class", "class"),
         ((5, 3), True, None, "class"),
+        ((), False, None, None),  # a 0-dim input: one number
+        ((), True, "scalar", None),
+        ((3, 4), False, "row", "class"),
+        ((2, 2, 3), True, "scalar", "one"),
     ]
     for _ in range(draws):
         shape = any_shape(gen)
-        u = torch.randint(0, 4, (3,), generator=gen)
-        plans.append((shape, bool(u[0] == 0), kinds[int(u[1])], kinds[int(u[2])]))
+        u = torch.randint(0, 6, (3,), generator=gen)
+        wkind = kinds[int(u[1])]
+        if wkind == "row" and len(shape) < 2:
+            wkind = "class"
+        plans.append((shape, bool(u[0] == 0), wkind, kinds[int(u[2]) % 4]))
     return plans
 
 
@@ -64,7 +81,7 @@ def prob_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]:
         dtype = _dtype(i)
         p = torch.sigmoid(torch.randn(shape, generator=gen, dtype=torch.float64) * 3)
         target = _targets(gen, shape, soft)
-        if i in (2, 3) or i >= 5 and i % 2:  # some probabilities of exactly 0 and 1
+        if i in (2, 3, 6) or i >= 9 and i % 2:  # some probabilities of exactly 0 and 1
             edge = torch.rand(shape, generator=gen) < 0.3
             p = torch.where(edge, (torch.rand(shape, generator=gen) < 0.5).to(p.dtype), p)
         kwargs = {}
@@ -93,7 +110,7 @@ def logit_cases(
         weight = _weight(gen, shape, wkind)
         if weight is not None:
             kwargs["weight"] = weight.to(dtype)
-        pkind = pkind if pos_weight and pkind != "full" else None
+        pkind = pkind if pos_weight and pkind != "full" and shape else None
         if pkind:
             pw = torch.rand(shape[-1:] if pkind == "class" else (1,), generator=gen) * 4
             kwargs["pos_weight"] = pw.to(dtype)
@@ -125,7 +142,8 @@ def margin_cases(seed: int | None = None, *, draws: int = 4, scale: float = 3.0)
 
 
 def multilabel_cases(seed: int | None = None, *, draws: int = 4, scale: float = 3.0) -> list[Case]:
-    """``(input, target)`` of shape ``(N, C)`` with 0/1 targets, ``weight`` of shape ``(C,)``."""
+    """``(input, target)`` of shape ``(N, C)`` with 0/1 targets (in the input's dtype, or
+    int64 one case in four), ``weight`` of shape ``(C,)``."""
     gen, seed = generator(seed)
     sizes = [(1, 3), (4, 2), (3, 5), (2, 1)]
     sizes += [(int(n), int(c)) for n, c in torch.randint(1, 7, (draws, 2), generator=gen)]
@@ -133,13 +151,14 @@ def multilabel_cases(seed: int | None = None, *, draws: int = 4, scale: float = 
     for i, (n, c) in enumerate(sizes):
         dtype = _dtype(i)
         x = (torch.randn(n, c, generator=gen, dtype=torch.float64) * scale).to(dtype)
-        y = (torch.rand(n, c, generator=gen) < 0.5).to(dtype)
+        integer = i % 4 == 1
+        y = (torch.rand(n, c, generator=gen) < 0.5).to(torch.int64 if integer else dtype)
         kwargs = {}
         if i % 3 != 0:
             kwargs["weight"] = (torch.rand(c, generator=gen, dtype=torch.float64) * 2 + 0.1).to(
                 dtype
             )
-        options = {"weight": "weight" in kwargs}
+        options = {"weight": "weight" in kwargs, "int64 targets": integer}
         for reduction in REDUCTIONS:
             label = _label((n, c), dtype, scale, options, reduction, seed)
             cases.append(Case(label, (x, y), {**kwargs, "reduction": reduction}))
@@ -176,7 +195,32 @@ def bce_mistakes() -> dict:
     def swapped(input, target, **kwargs):
         return F.binary_cross_entropy(target, input, **kwargs)
 
+    def log_of_target(input, target, weight=None, reduction="mean", clamp=True):
+        def log(t):
+            return torch.clamp(torch.log(t), min=-100) if clamp else torch.log(t)
+
+        losses = -(target * log(input) + (1 - target) * log(1 - target))
+        return reduce_losses(losses if weight is None else losses * weight, reduction)
+
+    def clamped_probabilities(eps):
+        def wrong(input, target, weight=None, reduction="mean"):
+            p = torch.clamp(input, eps, 1 - eps)
+            losses = -(target * torch.log(p) + (1 - target) * torch.log(1 - p))
+            return reduce_losses(losses if weight is None else losses * weight, reduction)
+
+        return wrong
+
+    clamps = {
+        f"the probabilities clamped to [{eps:g}, 1 - {eps:g}] instead of each log at -100 "
+        "(torch.clamp(torch.log(...), min=-100))": clamped_probabilities(eps)
+        for eps in (1e-7, 1e-8, 1e-12)
+    }
     return {
+        **clamps,
+        "(1 - y) log(1 - y) where (1 - y) log(1 - p) belongs (the study notes' bug): the log "
+        "takes the prediction": log_of_target,
+        "(1 - y) log(1 - y) where (1 - y) log(1 - p) belongs (the study notes' bug), and "
+        "0 * log(0) left as nan": partial(log_of_target, clamp=False),
         **reduction_mistakes(F.binary_cross_entropy),
         "the log not clamped at -100 (log(0) gives -inf, and 0 * -inf gives nan)": unclamped,
         "the mean divided by the sum of the weights (that is the rule of CrossEntropyLoss "
@@ -217,7 +261,15 @@ def bce_logits_mistakes() -> dict:
             return None
         return F.binary_cross_entropy_with_logits(input, target, **kwargs)
 
+    def naive_softplus(input, target, weight=None, reduction="mean", pos_weight=None):
+        q = 1.0 if pos_weight is None else pos_weight
+        sp = torch.log(1 + torch.exp(-input))
+        losses = (1 - target) * input + (1 + (q - 1) * target) * sp
+        return reduce_losses(losses if weight is None else losses * weight, reduction)
+
     return {
+        "softplus(-x) written as log(1 + exp(-x)): exp(-x) overflows for large negative x "
+        "(use max(-x, 0) + log1p(exp(-|x|)))": naive_softplus,
         **reduction_mistakes(F.binary_cross_entropy_with_logits),
         "BCE of sigmoid(x): loses precision, then hits the -100 clamp, for large |x|": naive,
         "pos_weight applied to the negative term (1 - y) instead of the positive one": (
@@ -244,6 +296,7 @@ def soft_margin_mistakes() -> dict:
 
     return {
         **reduction_mistakes(F.soft_margin_loss),
+        FIRST_DIM: mean_over_first_dim(F.soft_margin_loss),
         "the sign: exp(+y*x) instead of exp(-y*x)": sign,
         "log base 2 instead of the natural log": log2,
     }
@@ -251,15 +304,29 @@ def soft_margin_mistakes() -> dict:
 
 def multilabel_mistakes() -> dict:
     def summed_over_classes(input, target, weight=None, reduction="mean"):
-        losses = F.binary_cross_entropy_with_logits(input, target, weight=weight, reduction="none")
+        losses = F.binary_cross_entropy_with_logits(
+            input, target.to(input.dtype), weight=weight, reduction="none"
+        )
         return reduce_losses(losses.sum(dim=1), reduction)
 
     def flat_sum(input, target, weight=None, reduction="mean"):
         if reduction != "sum":
             return None
-        return F.binary_cross_entropy_with_logits(input, target, weight=weight, reduction="sum")
+        return F.binary_cross_entropy_with_logits(
+            input, target.to(input.dtype), weight=weight, reduction="sum"
+        )
+
+    def over_samples(input, target, weight=None, reduction="mean"):
+        if reduction == "mean" or input.shape[0] == input.shape[1]:
+            return None  # the mean of everything agrees; a square batch hides the shape
+        losses = F.binary_cross_entropy_with_logits(
+            input, target.to(input.dtype), weight=weight, reduction="none"
+        )
+        return reduce_losses(losses.mean(dim=0), reduction)
 
     return {
+        "averaged over the N samples (dim 0) instead of the C classes (dim 1): C is the "
+        "number of classes, not of samples": over_samples,
         **reduction_mistakes(F.multilabel_soft_margin_loss),
         "each sample's losses summed over the classes instead of averaged over C": (
             summed_over_classes
@@ -299,9 +366,7 @@ def bce_grad_mistakes() -> dict:
             y = target.to(torch.float64)
             s = torch.sigmoid(x)
             pw = 1.0 if pos_weight is None else pos_weight.to(torch.float64)
-            if kind == "sign":
-                g = y - s
-            elif kind == "pw_times":
+            if kind == "pw_times":
                 if pos_weight is None:
                     return None
                 g = (s - y) * (1 + (pw - 1) * y)  # the whole difference scaled
@@ -323,7 +388,9 @@ def bce_grad_mistakes() -> dict:
         return autograd_bce_logits_grad(input, target, reduction="sum", **kwargs)
 
     return {
-        "the sign: y - sigmoid(x) instead of sigmoid(x) - y": variant("sign"),
+        "the sign: y - sigmoid(x) instead of sigmoid(x) - y": lambda *a, **k: (
+            -autograd_bce_logits_grad(*a, **k)
+        ),
         "pos_weight left out: sigmoid(x) - y": variant("plain"),
         "(sigmoid(x) - y) scaled by 1 + (pos_weight - 1) y: the sigmoid term and the target "
         "term scale differently": variant("pw_times"),

@@ -23,6 +23,7 @@ SPECIALS: list[tuple[tuple[int, ...], dict[str, Any]]] = [
     ((2, 3, 4), {"weight": True, "ignore": "class"}),
     ((2, 3, 2, 2), {"ignore": "-100"}),
     ((3, 3), {"weight": True, "ignore": "all"}),
+    ((5, 3), {"weight": True, "ignore": "negative"}),
 ]
 
 
@@ -34,7 +35,7 @@ def _random_shape(gen: torch.Generator) -> tuple[int, ...]:
 
 def _random_options(gen: torch.Generator) -> dict:
     u = torch.rand(3, generator=gen)
-    ignore = "-100" if u[1] < 0.3 else "class" if u[1] < 0.5 else None
+    ignore = "-100" if u[1] < 0.3 else "class" if u[1] < 0.5 else "negative" if u[1] < 0.6 else None
     return {"weight": bool(u[0] < 0.6), "ignore": ignore}
 
 
@@ -59,6 +60,34 @@ def logit_cases(seed: int | None = None, *, draws: int = 4, scale: float = 3.0) 
         label = f"input {shape}, {str(dtype)[6:]}, scale {scale:g}, seed {seed}"
         cases.append(Case(label, (x,)))
     return cases
+
+
+def logsoftmax_mistakes() -> dict:
+    """Known wrong versions of ``F.log_softmax(input, dim=1)``."""
+
+    def no_shift(input):
+        return input - torch.log(torch.exp(input).sum(dim=1, keepdim=True))
+
+    def whole_tensor_shift(input):
+        m = input.max()
+        return input - m - torch.log(torch.exp(input - m).sum(dim=1, keepdim=True))
+
+    def not_subtracted(input):
+        m = input.amax(dim=1, keepdim=True)
+        return input - torch.log(torch.exp(input - m).sum(dim=1, keepdim=True))
+
+    return {
+        "softmax probabilities instead of their log": lambda input: F.softmax(input, dim=1),
+        "log-softmax over the last dimension instead of dimension 1": lambda input: (
+            F.log_softmax(input, dim=-1) if input.dim() > 2 else None
+        ),
+        "no max shift: e^x overflows (or underflows) for logits of 1000": no_shift,
+        "one shift for the whole tensor (input.max()), not one per row along dimension 1: "
+        "rows far below the largest logit underflow to log(0)": whole_tensor_shift,
+        "the shift m inside the log only: x - log sum e^(x - m) needs - m as well": (
+            not_subtracted
+        ),
+    }
 
 
 def index_cases(
@@ -92,13 +121,17 @@ def index_cases(
             kwargs["weight"] = w.to(dtype)
         ignore = options.get("ignore")
         if ignore:
-            index = (
-                -100 if ignore in ("-100", "all") else int(torch.randint(0, c, (1,), generator=gen))
-            )
+            if ignore in ("-100", "all"):
+                index = -100
+            elif ignore == "negative":  # another negative index, not the default -100
+                index = -int(torch.randint(1, 100, (1,), generator=gen))
+            else:
+                index = int(torch.randint(0, c, (1,), generator=gen))
             if ignore == "all":
                 mask = torch.ones(target.shape, dtype=torch.bool)
             else:
                 mask = torch.rand(target.shape, generator=gen) < 0.4
+                mask.view(-1)[0] = True  # one ignored position at least
             target = torch.where(mask, torch.full_like(target, index), target)
             if index != -100 or i % 2:  # -100 is the default: pass it only sometimes
                 kwargs["ignore_index"] = index

@@ -79,6 +79,35 @@ def by_hand_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]:
     return cases
 
 
+def alignments_mistakes() -> dict:
+    """Wrong lists of alignments: paths collapsed in the wrong order, or half collapsed."""
+
+    def collapsed_with(collapse):
+        def wrong(target, frames, alphabet="-ab"):
+            return sorted(
+                "".join(path)
+                for path in itertools.product(alphabet, repeat=frames)
+                if "".join(collapse(path, alphabet[0])) == target
+            )
+
+        return wrong
+
+    def blanks_first(path, blank):
+        return [s for s, _ in itertools.groupby(c for c in path if c != blank)]
+
+    def no_merge(path, blank):
+        return [c for c in path if c != blank]
+
+    return {
+        "paths collapsed with the blanks removed first (so 'a-a' counted for 'a')": (
+            collapsed_with(blanks_first)
+        ),
+        "paths collapsed without merging repeats (so 'aab' missed for 'ab')": (
+            collapsed_with(no_merge)
+        ),
+    }
+
+
 def by_hand_mistakes() -> dict:
     def path_p(probs, path, alphabet):
         return math.prod(probs[t][alphabet.index(c)] for t, c in enumerate(path))
@@ -292,13 +321,16 @@ def batch_cases(
     ``form`` is ``"padded"`` (targets of shape (N, S), padded with arbitrary classes past
     each target length) or ``"concatenated"`` (all targets one after the other, 1-D).
     With ``infeasible``, at least one sequence of each batch cannot emit its target.
-    Input lengths vary and the frames past them hold random values.
+    Input lengths vary and the frames past them hold random values. Targets are int64, or
+    int32 (as torch accepts) in every third batch; the last batch is as long as torch's own
+    tests: 50 frames, targets up to 29 labels.
     """
     gen, seed = generator(seed)
     cases = []
-    for i in range(draws):
-        T, C = _int(gen, 1, 10), _int(gen, 2, 6)
-        N = 1 if i == 1 else _int(gen, 2, 4)
+    for i in range(draws + 1):
+        long = i == draws
+        T, C = (50, _int(gen, 10, 20)) if long else (_int(gen, 1, 10), _int(gen, 2, 6))
+        N = 1 if i == 1 else _int(gen, 2, 3 if long else 4)
         blank = 0 if i == 0 else _int(gen, 0, C - 1)
         input_lengths = torch.randint(1, T + 1, (N,), generator=gen)
         input_lengths[_int(gen, 0, N - 1)] = T
@@ -308,12 +340,19 @@ def batch_cases(
             frames = int(input_lengths[n])
             if n == bad:
                 targets.append(_infeasible_labels(gen, frames, C, blank))
+            elif long and frames == T:  # the longest target torch's tests use: 29 labels
+                labels = _labels(gen, 29, C, blank)
+                while min_frames(labels) > frames:
+                    labels = labels[:-1]
+                targets.append(labels)
             else:
-                targets.append(_feasible_labels(gen, frames, C, blank, high=5))
+                targets.append(_feasible_labels(gen, frames, C, blank, high=29 if long else 5))
         target_lengths = torch.tensor([len(t) for t in targets], dtype=torch.long)
+        target_dtype = torch.int32 if i % 3 == 2 or long else torch.int64
+        targets = [t.to(target_dtype) for t in targets]
         if form == "padded":
             width = int(target_lengths.max()) + _int(gen, 0, 2)
-            padded = torch.randint(0, C, (N, width), generator=gen)
+            padded = torch.randint(0, C, (N, width), generator=gen).to(target_dtype)
             for n, t in enumerate(targets):
                 padded[n, : len(t)] = t
             target_arg = padded
@@ -324,7 +363,8 @@ def batch_cases(
         options = (False, True) if infeasible else (False,)
         for zero_infinity, reduction in itertools.product(options, REDUCTIONS):
             label = (
-                f"T={T}, N={N}, C={C}, blank={blank}, {form} targets, "
+                f"T={T}, N={N}, C={C}, blank={blank}, {form} targets "
+                f"({str(target_dtype)[6:]}), "
                 f"input_lengths={input_lengths.tolist()}, "
                 f"target_lengths={target_lengths.tolist()}, {str(dtype)[6:]}, "
                 f"reduction={reduction!r}, zero_infinity={zero_infinity}, seed {seed}"
@@ -368,7 +408,21 @@ def batch_mistakes() -> dict:
             return None
         return F.ctc_loss(lp, targets, il, tl, reduction=reduction, zero_infinity=zero_infinity)
 
+    def concatenated_from_start(
+        lp, targets, il, tl, blank=0, reduction="mean", zero_infinity=False
+    ):
+        if targets.dim() != 1 or len(tl) < 2:
+            return None
+        padded = torch.zeros(len(tl), max(int(tl.max()), 1), dtype=torch.long)
+        for n, length in enumerate(tl.tolist()):
+            padded[n, :length] = targets[:length]
+        return F.ctc_loss(
+            lp, padded, il, tl, blank=blank, reduction=reduction, zero_infinity=zero_infinity
+        )
+
     return {
+        "every concatenated target read from the start of `targets` (sequence n starts after "
+        "the lengths of the targets before it)": concatenated_from_start,
         **reduction_mistakes(F.ctc_loss),
         "'mean' averaged over the batch without dividing by the target lengths": mean_of(
             lambda losses, il, tl: losses.mean()

@@ -230,7 +230,14 @@ def diagnose_mistakes() -> dict[str, Callable]:
         verdict = reference_diagnose(report)
         return LR_TOO_HIGH if verdict == SHUFFLED_LABELS else None
 
+    def probabilities_swapped(report):
+        verdict = reference_diagnose(report)
+        return {SOFTMAX: BCE_ON_LOGITS, BCE_ON_LOGITS: SOFTMAX}.get(verdict)
+
     return {
+        "the two mix-ups of logits and probabilities swapped: a loss given probabilities "
+        "(all between 0 and 1) had a softmax in front of it; BCELoss on logits crashes with "
+        "'between 0 and 1'": probabilities_swapped,
         "a loss that blows up to nan is a learning rate too high: missing zero_grad makes the "
         "gradients grow step by step within an epoch, but the loss stays finite": nan_is_zero_grad,
         "a loss that stays at ln C with healthy gradients is not a learning rate problem: the "

@@ -120,11 +120,15 @@ def entropy_mistakes() -> dict[str, Callable]:
     def first_dim(p):
         return None if p.dim() < 2 else -torch.xlogy(p, p).sum(dim=0)
 
+    def everything(p):
+        return None if p.dim() < 2 else -torch.xlogy(p, p).sum()
+
     return {
         "log base 2 (bits), not the natural log (nats)": bits,
         "0 log 0 left as nan: use torch.xlogy(p, p), which gives 0 there": no_convention,
         "the minus sign forgotten": sign,
         "summed over the wrong dimension (the distributions run along the last one)": first_dim,
+        "summed over every element (one number), not over each distribution (dim=-1)": everything,
     }
 
 
@@ -143,11 +147,15 @@ def kl_mistakes() -> dict[str, Callable]:
             return None
         return (p * (torch.log(p) - torch.log(q))).sum(dim=-1)
 
+    def sign(p, q):
+        return -kl_reference(p, q)
+
     return {
         "KL(Q || P): the two distributions swapped": swapped,
         "the cross-entropy H(P, Q): the entropy of P not subtracted": cross_entropy,
         "log base 2 (bits), not the natural log (nats)": bits,
         "0 log 0 left as nan where p is 0": no_convention,
+        "the sign flipped: H(P) - H(P, Q) (or p log(q / p)), a negative number": sign,
     }
 
 
@@ -183,24 +191,31 @@ def initial_loss_reference(logits, target, tolerance=0.1) -> tuple[float, float,
 
 
 def initial_loss_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]:
-    """Logits of an untrained model: tiny (near chance), moderate, and overconfident."""
+    """Logits of an untrained model: tiny (near chance), moderate, and overconfident; and
+    logits that already favour the right class (the labels leak into the input), whose
+    loss is far *below* ln C."""
     gen, seed = generator(seed)
     cases = []
-    scales = [0.01, 3.0] + [
+    scales = [0.01, 3.0, -2.0] + [
         float(10 ** (torch.rand((), generator=gen) * 3 - 2)) for _ in range(draws)
     ]
     for i, scale in enumerate(scales):
+        leak = scale < 0
         while True:
             c = int(torch.randint(2, 101, (1,), generator=gen))
             n = int(torch.randint(8, 65, (1,), generator=gen))
             dtype = alternating_dtype(i)
-            logits = (torch.randn(n, c, generator=gen, dtype=torch.float64) * scale).to(dtype)
+            logits = torch.randn(n, c, generator=gen, dtype=torch.float64) * abs(scale)
             target = torch.randint(0, c, (n,), generator=gen)
+            if leak:  # the right class a few units above the others
+                logits[torch.arange(n), target] += 2 + 4 * torch.rand(n, generator=gen).double()
+            logits = logits.to(dtype)
             tolerance = (0.1, 0.05, 0.2)[i % 3]
             loss, chance, _ = initial_loss_reference(logits, target, tolerance)
             if abs(abs(loss - chance) - tolerance * chance) > 1e-3:  # not on the edge
                 break
-        label = f"N={n}, C={c}, logits of std {scale:.3g}, {dtype_name(dtype)}, seed {seed}"
+        size = "favouring the right class (labels leaking)" if leak else f"of std {scale:.3g}"
+        label = f"N={n}, C={c}, logits {size}, {dtype_name(dtype)}, seed {seed}"
         cases.append(Case(label, (logits, target), {"tolerance": tolerance}))
     return cases
 
@@ -218,7 +233,13 @@ def initial_loss_mistakes() -> dict[str, Callable]:
         loss, chance, _ = initial_loss_reference(logits, target, tolerance)
         return loss, chance, abs(loss - chance) <= tolerance
 
+    def one_sided(logits, target, tolerance=0.1):
+        loss, chance, _ = initial_loss_reference(logits, target, tolerance)
+        return loss, chance, loss - chance <= tolerance * chance
+
     return {
+        "only a loss above ln C fails: a loss far below it is not ok either (take the "
+        "absolute value of the difference)": one_sided,
         "ln C computed as log2(C)": with_chance(math.log2),
         "ln C computed as log10(C)": with_chance(math.log10),
         "the chance level as 1/C (a probability), not -ln(1/C) = ln C (a loss)": with_chance(

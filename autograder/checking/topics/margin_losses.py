@@ -52,13 +52,13 @@ def _with_reductions(label: str, args: tuple, kwargs: dict) -> list[Case]:
 
 
 def margin_ranking_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]:
-    """``(input1, input2, target)`` of one shape (1 to 3 dims), target +1/-1.
+    """``(input1, input2, target)`` of one shape (0-dim, then 1 to 3 dims), target +1/-1.
 
     Margins 0, 0.5, 1 and 2 (margin 0 and a positive one in every run); some pairs are ties
     (``input1 == input2``), where the loss is exactly the margin.
     """
     gen, seed = generator(seed)
-    shapes = [(1,), (6,)] + [any_shape(gen) for _ in range(draws)]
+    shapes: list[tuple[int, ...]] = [(1,), (6,), ()] + [any_shape(gen) for _ in range(draws)]
     margins = (0.0, 0.5, 1.0, 2.0)
     cases = []
     for i, shape in enumerate(shapes):
@@ -97,13 +97,14 @@ def margin_ranking_mistakes() -> dict:
 
 
 def hinge_embedding_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]:
-    """``(input, target)`` of one shape (1 to 3 dims), target +1/-1 in the input's dtype.
+    """``(input, target)`` of one shape (0-dim, then 1 to 3 dims), target +1/-1 in the
+    input's dtype, or as int64 one case in three.
 
     Inputs are mostly distances (non-negative), a few negative; margins 1, 0.5, 2 and 0;
     one input sits exactly on the margin.
     """
     gen, seed = generator(seed)
-    shapes = [(1,), (6,)] + [any_shape(gen) for _ in range(draws)]
+    shapes: list[tuple[int, ...]] = [(1,), (6,), ()] + [any_shape(gen) for _ in range(draws)]
     margins = (1.0, 0.5, 2.0, 0.0)
     cases = []
     for i, shape in enumerate(shapes):
@@ -112,10 +113,13 @@ def hinge_embedding_cases(seed: int | None = None, *, draws: int = 4) -> list[Ca
         x = torch.rand(shape, generator=gen, dtype=_F64) * 2.5
         negative = torch.rand(shape, generator=gen) < 0.15
         x = torch.where(negative, -x / 4, x)
-        x.view(-1)[-1] = margin
-        target = _signs(gen, shape, _F64)
-        label = f"shape {shape}, {_name(dtype)}, margin={margin}, seed {seed}"
-        cases += _with_reductions(label, (x.to(dtype), target.to(dtype)), {"margin": margin})
+        if x.numel() > 1:
+            x.view(-1)[-1] = margin
+        integer = i % 3 == 1
+        target = _signs(gen, shape, _F64).to(torch.int64 if integer else dtype)
+        kind = ", int64 target" if integer else ""
+        label = f"shape {shape}, {_name(dtype)}{kind}, margin={margin}, seed {seed}"
+        cases += _with_reductions(label, (x.to(dtype), target), {"margin": margin})
     return cases
 
 
@@ -208,22 +212,30 @@ def multi_margin_cases(seed: int | None = None) -> list[Case]:
 
     Every combination of ``p`` (1, 2), ``weight`` (none, positive per-class weights) and
     dtype, each with a random size (N = 1 and C = 2 included) and a margin of 1, 0.5, 2
-    or 0.
+    or 0; then, for ``p`` of 1 and 2, a negative margin with class weights some of which
+    are negative (torch accepts both).
     """
     gen, seed = generator(seed)
     margins = (1.0, 0.5, 2.0, 0.0)
     cases = []
-    combos = itertools.product((1, 2), (False, True), (_F64, _F32))
+    combos = [
+        *itertools.product((1, 2), (False, True), (_F64, _F32)),
+        (1, "negative", _F64),
+        (2, "negative", _F32),
+    ]
     for i, (p, weighted, dtype) in enumerate(combos):
         n, c = ((1, 3), (5, 2))[i] if i < 2 else (_int(gen, 1, 6), _int(gen, 2, 6))
-        margin = margins[i % len(margins)]
+        margin = -0.5 if weighted == "negative" else margins[i % len(margins)]
         x = torch.randn(n, c, generator=gen, dtype=_F64)
         target = torch.randint(0, c, (n,), generator=gen)
         kwargs: dict[str, Any] = {"p": p, "margin": margin}
         text = "no weight"
         if weighted:
-            kwargs["weight"] = (torch.rand(c, generator=gen, dtype=_F64) * 2 + 0.2).to(dtype)
-            text = "weight"
+            w = torch.rand(c, generator=gen, dtype=_F64) * 2 + 0.2
+            if weighted == "negative":
+                w[0::2] = -w[0::2]  # every other class weight negative
+            kwargs["weight"] = w.to(dtype)
+            text = "weight" if weighted is True else "weights of both signs"
         label = f"N={n}, C={c}, {_name(dtype)}, p={p}, margin={margin}, {text}, seed {seed}"
         cases += _with_reductions(label, (x.to(dtype), target), kwargs)
     return cases
@@ -473,13 +485,29 @@ def chebyshev(x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
     return (x1 - x2).abs().amax(dim=-1)
 
 
-DISTANCES = (None, cosine_distance, squared_euclidean, chebyshev)
+class ManhattanDistance(torch.nn.Module):
+    """A distance given as an ``nn.Module`` (any callable is accepted): the L1 distance."""
+
+    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+        return (x1 - x2).abs().sum(dim=-1)
+
+
+def _distance_name(distance: Any) -> str:
+    if distance is None:
+        return "None (pairwise_distance)"
+    if isinstance(distance, torch.nn.Module):
+        return f"the nn.Module {type(distance).__name__}()"
+    return str(distance.__name__)
+
+
+DISTANCES = (None, cosine_distance, squared_euclidean, chebyshev, ManhattanDistance())
 
 
 def triplet_distance_cases(seed: int | None = None) -> list[Case]:
     """``(anchor, positive, negative)`` of shape ``(N, D)``, every ``distance_function``
-    (the default ``None``, cosine distance, squared Euclidean, Chebyshev) with ``swap`` off
-    and on, margins 1, 0.2 and 0.5, float64 and float32."""
+    (the default ``None``, cosine distance, squared Euclidean, Chebyshev, and the L1
+    distance as an ``nn.Module``) with ``swap`` off and on, margins 1, 0.2 and 0.5, float64
+    and float32."""
     gen, seed = generator(seed)
     margins = (1.0, 0.2, 0.5)
     cases = []
@@ -490,7 +518,7 @@ def triplet_distance_cases(seed: int | None = None) -> list[Case]:
         a, pos, neg = (torch.randn(n, d, generator=gen, dtype=_F64) for _ in range(3))
         if swap:
             pos[0] = neg[0] + 0.1 * torch.randn(d, generator=gen, dtype=_F64)
-        name = "None (pairwise_distance)" if distance is None else distance.__name__
+        name = _distance_name(distance)
         kwargs = {"distance_function": distance, "margin": margin, "swap": swap}
         label = f"N={n}, D={d}, {_name(dtype)}, distance {name}, swap={swap}, margin={margin}"
         cases += _with_reductions(

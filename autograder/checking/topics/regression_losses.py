@@ -18,8 +18,9 @@ from ..draw import uniform as _uniform
 
 
 def _shapes(gen: torch.Generator, draws: int) -> list[tuple[int, ...]]:
-    """A batch of one, a vector, a matrix, then random shapes of one to three dims."""
-    shapes = [(1,), (1, 4), (7,), (3, 5)]
+    """A batch of one, a vector, a matrix, a 0-dim pair (one number each), a 4-D batch,
+    then random shapes of one to three dims."""
+    shapes: list[tuple[int, ...]] = [(1,), (1, 4), (7,), (3, 5), (), (2, 1, 3, 2)]
     for _ in range(draws):
         ndim = int(torch.randint(1, 4, (1,), generator=gen))
         shapes.append(tuple(int(d) for d in torch.randint(1, 7, (ndim,), generator=gen)))

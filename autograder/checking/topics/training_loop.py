@@ -96,11 +96,13 @@ def shape_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]:
 
 
 def shape_mistakes() -> dict[str, Callable]:
-    def shapes_with(conv, pool):
+    def shapes_with(conv, pool, skip=None):
         def wrong(height, width):
             found, c, h, w = [], 3, height, width
-            for channels in (32, 32, 64):
-                h, w = pool(conv(h)), pool(conv(w))
+            for i, channels in enumerate((32, 32, 64)):
+                h, w = conv(h), conv(w)
+                if i != skip:
+                    h, w = pool(h), pool(w)
                 c = channels
                 found.append((c, h, w))
             return found
@@ -116,12 +118,21 @@ def shape_mistakes() -> dict[str, Callable]:
     def channels_last(height, width):
         return [(h, w, c) for c, h, w in reference_pool_shapes(height, width)]
 
+    one_forgotten = {
+        f"the {('first', 'second', 'third')[k]} pooling forgotten (each MaxPool2d(2) halves "
+        "the height and width)": shapes_with(same, half, skip=k)
+        for k in range(3)
+    }
     return {
         "the padding forgotten (each 5 x 5 convolution then takes 4 pixels off)": shapes_with(
             lambda n: n - 4, half
         ),
         "the pooling forgotten (it halves the height and width)": shapes_with(same, same),
+        **one_forgotten,
         "rounded up, not down, where a side is odd": shapes_with(same, lambda n: -(-n // 2)),
+        "divided with / instead of //: a side is a whole number of pixels, rounded down": (
+            shapes_with(same, lambda n: n / 2)
+        ),
         "channels last (H, W, C) instead of (C, H, W)": channels_last,
     }
 
@@ -144,9 +155,15 @@ def flat_mistakes() -> dict[str, Callable]:
         return h * w
 
     shapes = shape_mistakes()
+    named = {name.split(" (")[0].split(":")[0]: wrong for name, wrong in shapes.items()}
     return {
-        "the padding forgotten": from_shapes(shapes[next(iter(shapes))]),
+        "the padding forgotten": from_shapes(named["the padding forgotten"]),
+        "the pooling forgotten": from_shapes(named["the pooling forgotten"]),
         "one pooling too few": one_pool_too_few,
+        "rounded up, not down, where a side is odd": from_shapes(
+            named["rounded up, not down, where a side is odd"]
+        ),
+        "divided with / instead of //": from_shapes(named["divided with / instead of //"]),
         "the channels forgotten: H * W only": no_channels,
     }
 

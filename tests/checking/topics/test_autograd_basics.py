@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.checking import CheckFailed, compare
+from autograder.checking import CheckFailed, check_function, compare
 from autograder.checking.topics import autograd_basics as ab
 
 
@@ -30,15 +30,41 @@ def test_none_reduction_gets_a_grad_output_of_the_loss_shape():
             assert grad_output is None
 
 
-def test_grad_mistakes_differ_from_the_truth():
+@pytest.mark.parametrize(
+    ("loss", "mistakes"),
+    [(F.l1_loss, ab.l1_grad_mistakes), (F.mse_loss, ab.mse_grad_mistakes)],
+    ids=["l1", "mse"],
+)
+def test_every_grad_mistake_differs_from_the_truth_somewhere(loss, mistakes):
+    reference = ab.autograd_input_grad(loss)
+    cases = ab.regression_grad_cases(seed=2, draws=5)
+    for name, mistake in mistakes(reference).items():
+        differs = False
+        for case in cases:
+            wrong = mistake(*case.args, **case.kwargs)
+            if wrong is None:
+                continue
+            truth = reference(*case.args, **case.kwargs)
+            differs = differs or compare(wrong, truth, rtol=1e-6, atol=1e-8) is not None
+        assert differs, name
+
+
+def test_a_mean_over_the_first_dimension_is_not_called_the_gradient_of_the_sum():
+    """Issue 12: dividing by N instead of numel was named "the gradient of the sum" because
+    the first failing case had one row; a mistake must explain every failing case."""
     reference = ab.autograd_input_grad(F.mse_loss)
-    mistakes = ab.grad_mistakes(reference)
-    for case in ab.regression_grad_cases(seed=2)[3:6]:  # shape (5,), every reduction
-        truth = reference(*case.args, **case.kwargs)
-        wrong = [m(*case.args, **case.kwargs) for m in mistakes.values()]
-        applicable = [w for w in wrong if w is not None]
-        assert len(applicable) == 1
-        assert compare(applicable[0], truth, rtol=1e-6, atol=1e-8) is not None
+
+    def by_rows(input, target, reduction="mean", grad_output=None):
+        g = 2 * (input - target)
+        if reduction == "none":
+            return g * grad_output
+        return g / input.shape[0] if reduction == "mean" else g
+
+    cases = [c for c in ab.regression_grad_cases(seed=0, draws=5)]
+    with pytest.raises(CheckFailed) as raised:
+        check_function(by_rows, reference, cases, mistakes=ab.mse_grad_mistakes(reference))
+    assert "first dimension" in str(raised.value)
+    assert "gradient of the sum" not in str(raised.value)
 
 
 def test_central_difference_is_close_to_autograd_and_forward_difference_is_not():
@@ -213,3 +239,28 @@ def test_every_planted_bug_is_found_and_every_right_gradient_passes(seed):
         assert 1 <= list(verdict.values()).count(False) <= 2
         for wrong in ab.check_gradients_mistakes().values():
             assert wrong(candidates, probe) != verdict
+
+
+def test_every_graph_facts_mistake_differs_from_the_truth_on_some_graph():
+    tensors = {}
+    for seed in range(20):
+        found, _ = ab.graph_tensors(seed)
+        tensors.update({f"{label} {seed}": t for label, t in found.items()})
+    for name, wrong in ab.graph_facts_mistakes().items():
+        assert any(
+            compare(wrong(t), ab.reference_graph_facts(t), rtol=0, atol=0) is not None
+            for t in tensors.values()
+        ), name
+
+
+def test_graph_facts_names_a_mistake_only_when_it_explains_every_failing_tensor():
+    def two_mistakes(t):
+        return {
+            **ab.reference_graph_facts(t),
+            "grad_fn": t.grad_fn,
+            "gets_grad": bool(t.requires_grad),
+        }
+
+    with pytest.raises(CheckFailed) as raised:
+        ab.check_graph_facts(two_mistakes, seed=1)
+    assert "known mistake" not in str(raised.value)

@@ -97,3 +97,18 @@ def test_two_layer_loss_is_nn_linear_convention():
     hidden = F.relu(F.linear(input, W1, b1))
     expected = F.cross_entropy(F.linear(hidden, W2, b2), target)
     assert torch.allclose(bc.two_layer_loss(input, target, W1, b1, W2, b2), expected)
+
+
+def test_every_two_layer_and_linear_mistake_differs_from_autograd():
+    for reference, mistakes, cases in (
+        (bc.autograd_two_layer_grads, bc.two_layer_mistakes(), bc.two_layer_cases(seed=0)),
+        (bc.autograd_linear_backward, bc.linear_mistakes(), bc.linear_cases(seed=0)),
+    ):
+        for name, wrong in mistakes.items():
+            differs = False
+            for case in cases:
+                value = wrong(*case.args, **case.kwargs)
+                if value is not None:
+                    truth = reference(*case.args, **case.kwargs)
+                    differs = differs or compare(value, truth, rtol=1e-6, atol=1e-8) is not None
+            assert differs, name

@@ -25,6 +25,11 @@ def one_thread():
 
 
 FAMILIES = {
+    "logsoftmax": (
+        lambda input: F.log_softmax(input, dim=1),
+        ce_cases.logsoftmax_mistakes,
+        lambda: ce_cases.logit_cases(seed=0) + ce_cases.logit_cases(seed=1, scale=1000.0),
+    ),
     "nll": (
         F.nll_loss,
         ce_cases.nll_mistakes,
@@ -119,6 +124,8 @@ def test_ce_cases_hold_the_promised_edge_cases():
         if c.kwargs["reduction"] == "mean"
     )
     assert any(c.kwargs.get("ignore_index", -100) >= 0 for c in cases)
+    negative = [c for c in cases if -100 < c.kwargs.get("ignore_index", -100) < 0]
+    assert negative and all(bool((c.args[1] == c.kwargs["ignore_index"]).any()) for c in negative)
     assert any("weight" in c.kwargs and "label_smoothing" in c.kwargs for c in cases)
 
 
@@ -130,6 +137,13 @@ def test_bce_cases_hold_the_promised_edge_cases():
     assert any("pos_weight" in c.kwargs and "weight" in c.kwargs for c in logits)
     assert any(c.args[0].abs().max() > 100 for c in logits)
     assert {c.args[0].dtype for c in logits} == {torch.float32, torch.float64}
+    for cases in (probs, logits):
+        assert any(c.args[0].dim() == 0 for c in cases)  # a 0-dim input
+        weights = [tuple(c.kwargs["weight"].shape) for c in cases if "weight" in c.kwargs]
+        assert () in weights  # a 0-dim weight
+        assert any(len(w) == 2 and w[0] == 1 and w[1] > 1 for w in weights)  # (1, C)
+    multilabel = bce_cases.multilabel_cases(seed=None)
+    assert any(c.args[1].dtype == torch.int64 for c in multilabel)
 
 
 def test_weighted_mean_by_hand_reference_and_mistakes():

@@ -65,6 +65,7 @@ def test_batch_cases_cover_forms_options_and_infeasible_targets(form, infeasible
 
 def test_batch_mistakes_differ_from_the_truth_where_they_apply():
     cases = cc.batch_cases(8, draws=6, infeasible=True)
+    cases += cc.batch_cases(9, draws=4, form="concatenated")
     differ = {name: False for name in cc.batch_mistakes()}
     for case in cases:
         truth = F.ctc_loss(*case.args, **case.kwargs)
@@ -113,3 +114,11 @@ def test_by_hand_cases_agree_with_enumeration_and_name_real_mistakes():
             for c in cases
         ]
         assert any(w is not None and w != pytest.approx(r, rel=1e-6) for w, r in values), name
+
+
+def test_batch_cases_hold_long_sequences_and_int32_targets():
+    """Issue 12: torch's own tests use 50 frames, targets up to 29 long, int32 targets."""
+    for form in ("padded", "concatenated"):
+        cases = cc.batch_cases(seed=None, form=form)
+        assert any(c.args[0].shape[0] == 50 and int(c.args[3].max()) >= 25 for c in cases)
+        assert any(c.args[1].dtype == torch.int32 for c in cases)

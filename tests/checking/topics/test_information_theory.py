@@ -63,3 +63,13 @@ def test_initial_loss_cases_are_both_sane_and_overconfident():
                     caught.add(name)
     assert True in verdicts and False in verdicts
     assert caught == set(info.initial_loss_mistakes())
+
+
+def test_initial_loss_cases_hold_a_loss_far_below_chance():
+    """A check of one side only (loss <= (1 + tolerance) ln C) must fail somewhere."""
+    for seed in range(5):
+        below = []
+        for case in info.initial_loss_cases(seed=seed):
+            loss, chance, _ = info.initial_loss_reference(*case.args, **case.kwargs)
+            below.append(chance - loss > case.kwargs["tolerance"] * chance)
+        assert any(below), seed

@@ -222,3 +222,19 @@ def test_check_rejects_bad_reduction():
         mc.check_rejects_bad_reduction(lenient, case)
     with pytest.raises(CheckFailed, match="raised KeyError"):
         mc.check_rejects_bad_reduction(key_error, case)
+
+
+def test_the_cases_hold_the_inputs_torch_tests():
+    """Issue 12: 0-dim inputs, int64 hinge targets, a negative margin with class weights of
+    both signs, and a distance given as an nn.Module."""
+    assert any(c.args[0].dim() == 0 for c in mc.margin_ranking_cases(seed=None))
+    hinge = mc.hinge_embedding_cases(seed=None)
+    assert any(c.args[0].dim() == 0 for c in hinge)
+    assert any(c.args[1].dtype == torch.int64 for c in hinge)
+    multi = mc.multi_margin_cases(seed=None)
+    assert any(
+        c.kwargs["margin"] < 0 and "weight" in c.kwargs and bool((c.kwargs["weight"] < 0).any())
+        for c in multi
+    )
+    distances = [c.kwargs["distance_function"] for c in mc.triplet_distance_cases(seed=None)]
+    assert any(isinstance(d, torch.nn.Module) for d in distances)

@@ -37,3 +37,13 @@ def test_the_kl_div_solution_matches_torch_on_every_case_0_dim_batchmean_include
                 expected = F.kl_div(*case.args, **case.kwargs)
             got = kl_div(*case.args, **case.kwargs)
             assert compare(got, expected, rtol=1e-6, atol=1e-8) is None, case.label
+
+
+def test_threshold_and_poisson_cases_include_0_dim_and_4_d_inputs():
+    for cases in (
+        regression_losses.threshold_cases(seed=None),
+        regression_losses.threshold_cases(seed=None, option="delta", weight=True),
+        regression_losses.poisson_cases(seed=None),
+    ):
+        dims = {c.args[0].dim() for c in cases}
+        assert 0 in dims and 4 in dims
