@@ -64,6 +64,9 @@ def grade_answers(
     from nbgrader.utils import determine_grade, is_grade, is_locked, is_solution
 
     nb = nbformat.read(path, as_version=4)
+    # nbclient's execute_cell stores the cell it ran at nb.cells[index]: the notebook's own
+    # cells are kept apart, or a restore would run the previous answer (or a guard) again
+    original = [copy.deepcopy(cell) for cell in nb.cells]
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -102,7 +105,7 @@ def grade_answers(
         for name, answer, source in answers:
             span = range(answer.index, max(answer.tests) + 1)
             client.execute_cell(new_code_cell("__corpus_names = set(globals())"), answer.index)
-            cells = {i: copy.deepcopy(nb.cells[i]) for i in span}
+            cells = {i: copy.deepcopy(original[i]) for i in span}
             cells[answer.index].source = source
             for i in span:
                 run(cells[i], i)
@@ -118,7 +121,7 @@ def grade_answers(
                     graded.messages.append(message)
             results[name] = graded
             for i in span:  # restore the notebook's own state for the next answer
-                run(copy.deepcopy(nb.cells[i]), i)
+                run(copy.deepcopy(original[i]), i)
             client.execute_cell(
                 new_code_cell(
                     "for _name in set(globals()) - __corpus_names - {'__corpus_names', '_name'}:\n"

@@ -204,6 +204,9 @@ def run_gate(path: Path, timeout: int = 300) -> GateResult:
     outcomes: list[Outcome] = []
     baseline: dict[str, float] = {}
     errors: list[str] = []
+    # nbclient's execute_cell stores the cell it ran at nb.cells[index]: the notebook's own
+    # cells are kept apart, or the restore after a mutant would run the mutant again
+    original = [copy.deepcopy(cell) for cell in nb.cells]
     with client.setup_kernel():
         start = time.perf_counter()
         for index, cell in enumerate(nb.cells):
@@ -218,8 +221,8 @@ def run_gate(path: Path, timeout: int = 300) -> GateResult:
         for answer, index in answers.items():
             last = max(tests[answer])
             span = range(index, last + 1)
-            for mutant in mutants(answer, nb.cells[index].source):
-                cells = {i: copy.deepcopy(nb.cells[i]) for i in span}
+            for mutant in mutants(answer, original[index].source):
+                cells = {i: copy.deepcopy(original[i]) for i in span}
                 cells[index].source = mutant.source
                 for i in span:
                     if nb.cells[i].cell_type == "code":
@@ -229,7 +232,7 @@ def run_gate(path: Path, timeout: int = 300) -> GateResult:
                 outcomes.append(Outcome(mutant, got, total))
                 for i in span:  # restore the correct state for the next mutant
                     if nb.cells[i].cell_type == "code":
-                        client.execute_cell(copy.deepcopy(nb.cells[i]), i)
+                        client.execute_cell(copy.deepcopy(original[i]), i)
     images = [
         i
         for i, cell in enumerate(nb.cells)
