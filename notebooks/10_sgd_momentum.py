@@ -300,8 +300,8 @@ check_fit_line(fit_line, seed=None, public=False)
 # 4. return the optimizer.
 #
 # The checks look at the two groups' `lr` and `momentum`, and compare `w1` and `w2` with
-# two separate optimizers, one per tensor. They recognise `w2` trained at `lr`, a second
-# group without momentum, and a forgotten `zero_grad()`.
+# two separate optimizers, one per tensor. They recognise `w2` trained at `lr`, a group
+# without momentum, and a forgotten `zero_grad()`.
 
 
 # %% answer="two_group_sgd"
@@ -547,13 +547,22 @@ from autograder.checking.optim.cases import COURSE_STEPS
 
 _cases = schedule_cases(seed=87)
 _forbid = ["torch.optim.SGD", *COURSE_STEPS]
-check_optimizer(sgd_other_step, torch.optim.SGD, _cases[:1], forbid=_forbid)
+check_optimizer(
+    sgd_other_step, torch.optim.SGD, _cases[:1], forbid=_forbid, mistakes=SGD_OTHER_MISTAKES
+)
 check_optimizer(
     sgd_other_step, sgd_other_convention, _cases, forbid=_forbid, mistakes=SGD_OTHER_MISTAKES
 )
 ### BEGIN HIDDEN TESTS
 _cases = schedule_cases(seed=None)
-check_optimizer(sgd_other_step, torch.optim.SGD, _cases[:1], public=False, forbid=_forbid)
+check_optimizer(
+    sgd_other_step,
+    torch.optim.SGD,
+    _cases[:1],
+    public=False,
+    forbid=_forbid,
+    mistakes=SGD_OTHER_MISTAKES,
+)
 check_optimizer(
     sgd_other_step,
     sgd_other_convention,

@@ -56,6 +56,22 @@ def test_correct_answers_are_written_differently_from_the_solution():
             assert _normalised(answer.source) != _normalised(solution), answer.name
 
 
+# The optimizer notebooks' cells (10, 11, 12), one per line.
+COMPLETE += (
+    "gd_path",
+    "lr_limits",
+    "fit_line",
+    "two_group_sgd",
+    "resume_sgd",
+    "sgd_step",
+    "sgd_other_step",
+    "first_differing_step",
+    "ewa",
+    "best_momentum",
+    "asgd_step",
+)
+
+
 @pytest.mark.parametrize("grade_id", COMPLETE)
 def test_a_complete_cell_has_two_correct_and_two_wrong_answers(grade_id):
     for cell in find_all(grade_id):

@@ -186,7 +186,7 @@ def _innermost(dotted: str) -> str:
     says nothing about which function was called."""
     obj = resolve(dotted)
     while obj is not None and getattr(obj, "__wrapped__", None) is not None:
-        obj = obj.__wrapped__
+        obj = getattr(obj, "__wrapped__", None)
         dotted += ".__wrapped__"
     return dotted
 
@@ -307,9 +307,24 @@ def check_param_groups(student: Callable, seed: int | None, *, public: bool = Tr
             return _detach(r1), _detach(r2)
 
         r1, r2 = train((lr, lr2), (momentum, momentum))
-        same = train((lr, lr), (momentum, momentum))
-        accumulated = train((lr, lr2), (momentum, momentum), zero=False)
-        no_momentum = train((lr, lr2), (momentum, 0.0))
+        # Each mistake: its groups' (lrs, momenta), and where it leaves w1 and w2 (the loss
+        # couples them: a slip in one group moves both tensors).
+        variants = {
+            "w2 trained at lr instead of lr2": ((lr, lr), (momentum, momentum), True),
+            "w2's group without momentum: add_param_group takes the momentum from the "
+            "optimizer's defaults unless the group sets another": (
+                (lr, lr2),
+                (momentum, 0.0),
+                True,
+            ),
+            "w1's group without momentum: pass momentum to SGD(...) itself": (
+                (lr, lr2),
+                (0.0, momentum),
+                True,
+            ),
+            ZERO_GRAD: ((lr, lr2), (momentum, momentum), False),
+        }
+        wrong = {k: (*v[:2], train(v[0], v[1], zero=v[2])) for k, v in variants.items()}
         w1, w2 = leaf(a.w), leaf(b.w)
         optimizer = call_student(
             kind,
@@ -348,33 +363,23 @@ def check_param_groups(student: Callable, seed: int | None, *, public: bool = Tr
             "the learning rate of each param group",
             [g.get("lr") for g in groups],
             [lr, lr2],
-            mistakes={"w2 trained at lr instead of lr2": [lr, lr]},
+            mistakes={k: list(v[0]) for k, v in wrong.items()},
         )
         verdicts.expect(
             label,
             "each group's momentum",
             [g.get("momentum") for g in groups],
             [momentum, momentum],
-            mistakes={
-                "w2's group without momentum: add_param_group takes the momentum from the "
-                "optimizer's defaults unless the group sets another": [momentum, 0.0]
-            },
+            mistakes={k: list(v[1]) for k, v in wrong.items()},
         )
-        verdicts.expect(
-            label, "w1 after training", _detach(w1), r1, mistakes={ZERO_GRAD: accumulated[0]}
-        )
-        verdicts.expect(
-            label,
-            "w2 after training",
-            _detach(w2),
-            r2,
-            mistakes={
-                "w2 trained at lr instead of lr2": same[1],
-                ZERO_GRAD: accumulated[1],
-                "w2's group without momentum: add_param_group takes the momentum from the "
-                "optimizer's defaults unless the group sets another": no_momentum[1],
-            },
-        )
+        for i, (got, want) in enumerate(zip((w1, w2), (r1, r2), strict=True)):
+            verdicts.expect(
+                label,
+                f"w{i + 1} after training",
+                _detach(got),
+                want,
+                mistakes={k: v[2][i] for k, v in wrong.items()},
+            )
     verdicts.verdict()
     refuse_if_tampered(kind)
 
