@@ -69,6 +69,18 @@ COMPLETE += (
     "ewa",
     "best_momentum",
     "asgd_step",
+    "adagrad_step",
+    "rmsprop_step",
+    "adadelta_step",
+    "rprop_step",
+    "adam_step",
+    "adamw_step",
+    "adamax_step",
+    "nadam_step",
+    "radam_step",
+    "adafactor_step",
+    "newton_schulz",
+    "muon_step",
 )
 
 
