@@ -278,7 +278,8 @@ check_lambda_lr(warmup_cosine_factor, None, public=False)
 # rate at `step` (from 0), as a Python float, without `OneCycleLR` itself (it is off
 # limits). The checks compare every step of runs of 100 to 400 steps, with both annealing
 # strategies, two and three phases, and random options. They recognise a first phase that
-# ends one step late, and a final rate computed from `max_lr` instead of the initial rate.
+# ends one step late, a final rate computed from `max_lr` instead of the initial rate, and
+# a forgotten `anneal_strategy`.
 
 
 # %% answer="one_cycle_lr"
@@ -346,7 +347,7 @@ check_schedule(one_cycle_lr, "one_cycle_lr", None, public=False)
 # period `epoch` falls in and how far into it, then apply the cosine, as a Python float
 # (`CosineAnnealingWarmRestarts` itself is off limits). The checks compare 300 epochs with
 # the real scheduler, with `T_mult` from 1 to 3. They recognise a forgotten `T_mult` and
-# restarts one epoch late.
+# a period that restarts one epoch late.
 
 
 # %% answer="warm_restarts_lr"
@@ -611,14 +612,15 @@ plt.show()
 #
 # Implement `train_clipped(w, loss_fn, *, lr, steps, max_norm)`: train the leaf tensor `w`
 # with `torch.optim.SGD([w], lr=lr)` on `loss_fn(w)` for `steps` steps, clipping the
-# gradient's norm to `max_norm` with `torch.nn.utils.clip_grad_norm_` at the right place
-# in each step. Return the list of the losses (Python floats, each before its step).
+# gradient's norm to `max_norm` at the right place in each step (with
+# `torch.nn.utils.clip_grad_norm_`, or by hand). Return the list of the losses (Python
+# floats, each before its step).
 #
 # The checks run the cliff from random starts and steep least-squares problems, where the
 # clipping acts on some steps and not on others, and compare your losses and final `w`
-# with the rule written out by hand. They recognise a run where the clipping had no
-# effect, a forgotten `zero_grad()`, clipping by value instead of by norm, and losses
-# recorded after their step.
+# with the rule written out by hand, and make sure `torch.optim.SGD` did the steps. They
+# recognise a run where the clipping had no effect, a forgotten `zero_grad()`, clipping by
+# value instead of by norm, and losses recorded after their step.
 
 
 # %% answer="train_clipped"

@@ -81,6 +81,15 @@ COMPLETE += (
     "adafactor_step",
     "newton_schulz",
     "muon_step",
+    "schedulers",
+    "warmup_cosine_factor",
+    "one_cycle_lr",
+    "warm_restarts_lr",
+    "plateau_lrs",
+    "clip_grad_norm",
+    "clip_grad_value",
+    "train_clipped",
+    "lbfgs",
 )
 
 

@@ -18,6 +18,7 @@ import torch
 
 from ..checks import CheckFailed, call_quietly, student_errors
 from ..comparison import compare, copy_inputs, describe, differing_digits
+from ..forbid import resolve, watching
 from ..promises import ArgumentSnapshot
 
 _float64 = torch.float64
@@ -97,6 +98,29 @@ def call_student(
         changes = snapshot.changes(list(may_change))
         if changes:
             raise CheckFailed(f"{kind} '{label}' failed: {changes[0]}")
+    return result
+
+
+def innermost(dotted: str) -> str:
+    """``dotted`` followed through its decorators (``__wrapped__``) to the function itself:
+    torch's decorators share one wrapper code for many functions, so a call of the wrapper
+    says nothing about which function was called."""
+    obj = resolve(dotted)
+    while obj is not None and getattr(obj, "__wrapped__", None) is not None:
+        obj = getattr(obj, "__wrapped__", None)
+        dotted += ".__wrapped__"
+    return dotted
+
+
+def require_call(
+    kind: str, label: str, names: list[str], call: Callable[[], Any], advice: str
+) -> Any:
+    """``call()``, failing with ``advice`` unless it calls one of ``names`` (a promise of the
+    exercise's text: "with torch.optim.SGD", "with autograd")."""
+    with watching(names) as watch:
+        result = call()
+    if watch.hit is None:
+        raise CheckFailed(f"{kind} '{label}' failed: {advice}")
     return result
 
 

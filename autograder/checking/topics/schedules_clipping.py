@@ -27,7 +27,7 @@ from .. import (
     refuse_if_tampered,
 )
 from ..draw import coin, integer, log_uniform, uniform
-from ..optim.api import Expectations, call_student, leaf, require_floats
+from ..optim.api import Expectations, call_student, leaf, require_call, require_floats
 
 _float64 = torch.float64
 _clone = torch.Tensor.clone
@@ -189,10 +189,11 @@ def _restarts_every_t0(base_lr, epoch, *, T_0, T_mult=1, eta_min=0.0):
 
 
 def _restarts_late(base_lr, epoch, *, T_0, T_mult=1, eta_min=0.0):
-    """Each restart one epoch late: a period ends only once T_cur passes T_i."""
+    """A period ends only once T_cur passes T_i (``>`` for ``>=``): at each restart epoch the
+    rate is still eta_min instead of back at base_lr."""
     t_cur, t_i = epoch, T_0
     while t_cur > t_i:
-        t_cur -= t_i + 1
+        t_cur -= t_i
         t_i *= T_mult
     return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
 
@@ -209,11 +210,12 @@ def one_cycle_variant(
     three_phase=False,
     late_boundary=False,
     min_from_max=False,
+    always_cos=False,
 ):
     """OneCycleLR's rate at ``step`` written out, with one of its details changed by a flag:
     ``late_boundary`` ends the phases at pct_start·total_steps (and twice that), not one
     (and two) steps before; ``min_from_max`` divides max_lr, not the initial rate, by
-    final_div_factor."""
+    final_div_factor; ``always_cos`` ignores anneal_strategy."""
     initial = max_lr / div_factor
     minimum = (max_lr if min_from_max else initial) / final_div_factor
     first = pct_start * total_steps - (0 if late_boundary else 1)
@@ -227,7 +229,7 @@ def one_cycle_variant(
     for i, (end, rate_from, rate_to) in enumerate(phases):
         if step <= end or i == len(phases) - 1:
             x = (step - start) / (end - start)
-            if anneal_strategy == "cos":
+            if anneal_strategy == "cos" or always_cos:
                 return rate_to + (rate_from - rate_to) * (1 + math.cos(math.pi * x)) / 2
             return rate_from + (rate_to - rate_from) * x
         start = end
@@ -247,14 +249,15 @@ SCHEDULE_MISTAKES: dict[str, dict[str, Callable]] = {
     },
     "warm_restarts_lr": {
         "T_mult ignored (every period T_0 long)": _restarts_every_t0,
-        "each restart one epoch late: a period of T_i epochs ends when T_cur reaches T_i "
-        "(T_cur runs from 0 to T_i - 1)": _restarts_late,
+        "eta_min at each restart epoch instead of base_lr: T_cur runs from 0 to T_i - 1, so "
+        "the period restarts when T_cur reaches T_i (>=, not >)": _restarts_late,
     },
     "one_cycle_lr": {
         "the first phase ends at pct_start·total_steps (torch ends it one step earlier, at "
         "pct_start·total_steps − 1)": partial(one_cycle_variant, late_boundary=True),
         "the final rate max_lr / final_div_factor: torch divides the initial rate, "
         "max_lr / div_factor, by final_div_factor": partial(one_cycle_variant, min_from_max=True),
+        "anneal_strategy ignored (always the cosine)": partial(one_cycle_variant, always_cos=True),
     },
 }
 
@@ -306,10 +309,11 @@ def check_schedule(
         wrong = {
             mistake: partial(_rates, fn, name, schedule) for mistake, fn in (mistakes or {}).items()
         }
+        unit = "step" if name == "one_cycle_lr" else "epoch"
         verdicts.expect(
             schedule.label,
-            f"the rate at every {'step' if name == 'one_cycle_lr' else 'epoch'}, from 0 to "
-            f"{len(got) - 1} (torch.optim.lr_scheduler)",
+            f"the rate at every {unit}, from 0 to {len(got) - 1} (torch.optim.lr_scheduler; "
+            f"item e is {unit} e)",
             got,
             schedule.lrs,
             rtol=rtol,
@@ -886,15 +890,23 @@ def check_clipped_training(student: Callable, seed: int | None, *, public: bool 
         }
         after = [*losses[1:], float(_detach(loss_fn(w_want)))]
         w = leaf(w0)
-        got = call_student(
+        got = require_call(
             kind,
-            student,
             label,
-            w,
-            loss_fn,
-            **options,
-            arguments=("w", "loss_fn"),
-            may_change=("w",),
+            ["torch.optim.SGD"],
+            partial(
+                call_student,
+                kind,
+                student,
+                label,
+                w,
+                loss_fn,
+                **options,
+                arguments=("w", "loss_fn"),
+                may_change=("w",),
+            ),
+            f"{getattr(student, '__name__', 'train_clipped')} never used torch.optim.SGD: build "
+            "the optimizer and call its step(), as the exercise asks",
         )
         got = require_floats(kind, label, "the list of losses you return", got)
         verdicts.expect(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import torch
 
@@ -28,8 +27,15 @@ from .. import (
     refuse_if_tampered,
 )
 from ..draw import log_uniform, uniform
-from ..forbid import resolve, watching
-from ..optim.api import Expectations, call_student, leaf, least_squares, require_floats
+from ..optim.api import (
+    Expectations,
+    call_student,
+    innermost,
+    leaf,
+    least_squares,
+    require_call,
+    require_floats,
+)
 from ..optim.mistakes import sgd_other_convention
 
 _float64 = torch.float64
@@ -99,14 +105,15 @@ def check_gd_path(student: Callable, seed: int | None, *, public: bool = True) -
     check_function(student, gd_closed_form, cases, rtol=1e-9, public=public, mistakes=gd_mistakes())
     kind = check_kind(public)
     x0, lr, steps = cases[0].args
-    with watching(AUTOGRAD) as watch:
-        call_student(kind, student, cases[0].label, x0, lr, steps)
-    if watch.hit is None:
-        raise CheckFailed(
-            f"{kind} '{cases[0].label}' failed: {getattr(student, '__name__', 'gd_path')} "
-            "never asked autograd for a gradient: compute each one with backward() or "
-            "torch.autograd.grad, as the exercise asks (not 8x by hand)."
-        )
+    require_call(
+        kind,
+        cases[0].label,
+        AUTOGRAD,
+        lambda: call_student(kind, student, cases[0].label, x0, lr, steps),
+        f"{getattr(student, '__name__', 'gd_path')} never asked autograd for a gradient: "
+        "compute each one with backward() or torch.autograd.grad, as the exercise asks (not "
+        "8x by hand).",
+    )
 
 
 def _one_step(curvature: float, lr: float, x0: float) -> float:
@@ -180,27 +187,6 @@ def check_lr_limits(student: Callable, seed: int | None, *, public: bool = True)
 ZERO_GRAD = "gradients accumulated: zero_grad() was not called before each backward()"
 
 
-def _innermost(dotted: str) -> str:
-    """``dotted`` followed through its decorators (``__wrapped__``) to the function itself:
-    torch's decorators share one wrapper code for many functions, so a call of the wrapper
-    says nothing about which function was called."""
-    obj = resolve(dotted)
-    while obj is not None and getattr(obj, "__wrapped__", None) is not None:
-        obj = getattr(obj, "__wrapped__", None)
-        dotted += ".__wrapped__"
-    return dotted
-
-
-def _uses(kind: str, label: str, names: list[str], call: Callable[[], Any], advice: str) -> Any:
-    """``call()``, failing with ``advice`` unless it calls one of ``names`` (a promise of the
-    exercise's text: "with torch.optim.SGD", "with autograd")."""
-    with watching(names) as watch:
-        result = call()
-    if watch.hit is None:
-        raise CheckFailed(f"{kind} '{label}' failed: {advice}")
-    return result
-
-
 def check_fit_line(student: Callable, seed: int | None, *, public: bool = True, draws: int = 3):
     """``student(w, x, y, *, lr, steps)`` runs ``torch.optim.SGD`` on
     ``mean((x @ w - y)**2)`` with ``zero_grad``/``backward``/``step``; it returns the loss
@@ -241,7 +227,7 @@ def check_fit_line(student: Callable, seed: int | None, *, public: bool = True, 
                 may_change=("w",),
             )
 
-        got = _uses(
+        got = require_call(
             kind,
             label,
             ["torch.optim.SGD"],
@@ -433,10 +419,10 @@ def check_resume(student: Callable, seed: int | None, *, public: bool = True):
                 may_change=("w",),
             )
 
-        checkpoint = _uses(
+        checkpoint = require_call(
             kind,
             label,
-            [_innermost("torch.optim.Optimizer.load_state_dict")],
+            [innermost("torch.optim.Optimizer.load_state_dict")],
             call,
             f"{name} never called load_state_dict: the fresh optimizer must get the saved "
             "state (torch.load, then load_state_dict), as a resumed run would",
