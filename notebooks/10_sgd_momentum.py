@@ -24,17 +24,21 @@
 #
 # `param` and `grad` are tensors of the same shape; `state` is a dict that starts empty and
 # that you fill on the first step. Update `param` **in place** (`param.sub_(...)`,
-# `param.add_(...)`, `param -= ...`) and return nothing; the keyword arguments are exactly
-# `torch.optim`'s, with the same defaults. Do not change `grad` in place: it belongs to the
-# caller (in `torch.optim` it is `param.grad`, which a training loop may read again).
+# `param.add_(...)`, `param -= ...`); what the function returns is ignored. The keyword
+# arguments are exactly `torch.optim`'s, with the same defaults. Only `param` and `state` may
+# change: do not change `grad` in place, not even to put it back afterwards. It belongs to
+# the caller (in `torch.optim` it is `param.grad`, which a training loop may read again).
 #
 # **How the checks work.** A check runs your step function for several steps on a few random
 # float64 parameters, with random gradients and hyper-parameters, next to the real
 # `torch.optim` optimizer, and compares the parameters after *every* step (relative
 # tolerance $10^{-8}$). In every run but the one at the defaults, the learning rate
 # changes twice part-way, as a scheduler would change it; the checks also notice a `grad`
-# changed in place. Public checks use fixed seeds; hidden checks, run when your notebook is
-# graded, draw fresh ones. If a check cell prints nothing, it passed.
+# changed in place. Every run is played to its end before the verdict: a failure shows the
+# first step that went wrong, lists the runs that failed, and names a known mistake only
+# when its numbers match every failing run. Public checks use fixed seeds; hidden checks,
+# run when your notebook is graded, draw fresh ones. If a check cell prints nothing, it
+# passed.
 
 # %%
 import io
@@ -105,7 +109,10 @@ plt.show()
 # $x_0, x_1, \dots, x_\text{steps}$.
 #
 # The checks compare your path with the closed form $(1 - 8\,\text{lr})^t x_0$ for several
-# learning rates on both sides of the threshold you will find in Exercise 2.
+# learning rates on both sides of the threshold you will find in Exercise 2, and make sure
+# the gradients came from autograd. They recognise a forgotten learning rate, a gradient
+# that was never cleared between steps (`backward()` adds into `x.grad`), and a path
+# without $x_0$.
 
 
 # %% answer="gd_path"
@@ -126,15 +133,11 @@ def gd_path(x0, lr, steps):
 
 # %% tests="gd_path" points=2
 # Public checks: the closed form (1 - 8 lr)^t x0. Silence means they passed.
-from autograder.checking import check_function
-from autograder.checking.topics.sgd_momentum import gd_cases, gd_closed_form
+from autograder.checking.topics.sgd_momentum import check_gd_path
 
-_mistakes = {"the learning rate ignored (x <- x - g)": lambda x0, lr, n: gd_closed_form(x0, 1.0, n)}
-check_function(gd_path, gd_closed_form, gd_cases(8), rtol=1e-9, mistakes=_mistakes)
+check_gd_path(gd_path, seed=8)
 ### BEGIN HIDDEN TESTS
-check_function(
-    gd_path, gd_closed_form, gd_cases(None, draws=8), rtol=1e-9, public=False, mistakes=_mistakes
-)
+check_gd_path(gd_path, seed=None, public=False)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -152,8 +155,9 @@ check_function(
 #
 # The checks run one step of gradient descent (gradient by autograd) at your two rates, for
 # $h = 8$, $h = 2$ and random curvatures (hidden checks draw others): at `lr_limit` the step
-# must land exactly on $-x_0$ (it bounces for ever), at `lr_fastest` on $0$. Look back at
-# the plot: which curve bounces, and which one vanishes?
+# must land exactly on $-x_0$ (it bounces for ever), at `lr_fastest` on $0$. They recognise
+# the two rates swapped, the rates of $y = 4x^2$ whatever $h$, and a gradient of
+# $\frac{h}{2}x$. Look back at the plot: which curve bounces, and which one vanishes?
 
 
 # %% answer="lr_limits"
@@ -254,8 +258,9 @@ print("hyper-parameters:", {k: v for k, v in optimizer.param_groups[0].items() i
 # place).
 #
 # The checks compare with gradient descent using the gradient worked out by hand,
-# $\frac{2}{n} x^\top (x w - y)$, require Python floats in the list, and recognise a
-# forgotten `zero_grad()`.
+# $\frac{2}{n} x^\top (x w - y)$, require Python floats in the list, make sure
+# `torch.optim.SGD` did the steps and that `x` and `y` come back unchanged, and recognise a
+# forgotten `zero_grad()` and losses recorded after their step.
 
 
 # %% answer="fit_line"
@@ -295,7 +300,8 @@ check_fit_line(fit_line, seed=None, public=False)
 # 4. return the optimizer.
 #
 # The checks look at the two groups' `lr` and `momentum`, and compare `w1` and `w2` with
-# two separate optimizers, one per tensor.
+# two separate optimizers, one per tensor. They recognise `w2` trained at `lr`, a group
+# without momentum, and a forgotten `zero_grad()`.
 
 
 # %% answer="two_group_sgd"
@@ -360,8 +366,10 @@ print("the same dict one step later:", kept["state"])
 # 4. train the remaining `steps - stop` steps with the fresh optimizer;
 # 5. return the checkpoint's bytes (`buffer.getvalue()`).
 #
-# The checks read your checkpoint, and require `w` to end **exactly** (tolerance 0) where an
-# uninterrupted run of `steps` steps ends.
+# The checks read your checkpoint, make sure `load_state_dict` was called, and require `w`
+# to end **exactly** (tolerance 0) where an uninterrupted run of `steps` steps ends. They
+# recognise a state saved at the end instead of after `stop` steps, and a fresh optimizer
+# that did not get the state.
 
 
 # %% answer="resume_sgd"
@@ -424,7 +432,9 @@ check_resume(resume_sgd, seed=None, public=False)
 #
 # The checks run the defaults, each option on its own and all of them together, six or more
 # steps each, with the learning rate changed twice part-way. They recognise a dampened first
-# step and a forgotten `nesterov`, and tell you if `grad` was changed.
+# step, a forgotten `nesterov` or `maximize`, weight decay applied to the parameter instead
+# of the gradient, the learning rate inside the buffer, and `dampening` used the wrong way
+# round, and tell you if `grad` was changed.
 
 
 # %% answer="sgd_step"
@@ -508,6 +518,8 @@ check_optimizer(
 #
 # The checks run it at a constant learning rate against `torch.optim.SGD(momentum=...)`,
 # which must agree, and with a learning rate cut or raised part-way, against the formula.
+# `torch.optim.SGD` is off limits. They recognise PyTorch's convention in its place and a
+# learning rate applied twice.
 
 
 # %% answer="sgd_other_step"
@@ -525,15 +537,40 @@ def sgd_other_step(param, grad, state, *, lr, momentum):
 # Public checks: equal to torch.optim.SGD at a constant lr; the formula when lr changes.
 import torch
 
-from autograder.checking.optim import check_optimizer, schedule_cases, sgd_other_convention
+from autograder.checking.optim import (
+    SGD_OTHER_MISTAKES,
+    check_optimizer,
+    schedule_cases,
+    sgd_other_convention,
+)
+from autograder.checking.optim.cases import COURSE_STEPS
 
 _cases = schedule_cases(seed=87)
-check_optimizer(sgd_other_step, torch.optim.SGD, _cases[:1], forbid=["torch.optim.SGD"])
-check_optimizer(sgd_other_step, sgd_other_convention, _cases, forbid=["torch.optim.SGD"])
+_forbid = ["torch.optim.SGD", *COURSE_STEPS]
+check_optimizer(
+    sgd_other_step, torch.optim.SGD, _cases[:1], forbid=_forbid, mistakes=SGD_OTHER_MISTAKES
+)
+check_optimizer(
+    sgd_other_step, sgd_other_convention, _cases, forbid=_forbid, mistakes=SGD_OTHER_MISTAKES
+)
 ### BEGIN HIDDEN TESTS
 _cases = schedule_cases(seed=None)
-check_optimizer(sgd_other_step, torch.optim.SGD, _cases[:1], public=False)
-check_optimizer(sgd_other_step, sgd_other_convention, _cases, public=False)
+check_optimizer(
+    sgd_other_step,
+    torch.optim.SGD,
+    _cases[:1],
+    public=False,
+    forbid=_forbid,
+    mistakes=SGD_OTHER_MISTAKES,
+)
+check_optimizer(
+    sgd_other_step,
+    sgd_other_convention,
+    _cases,
+    public=False,
+    forbid=_forbid,
+    mistakes=SGD_OTHER_MISTAKES,
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -587,7 +624,8 @@ plt.show()
 #
 # The checks run both conventions on random gradients for each `lrs` (constant, cut, raised
 # at one step, a smaller first step, no momentum) and compare the first step at which the
-# parameters differ by more than $10^{-12}$ with your answer.
+# parameters differ by more than $10^{-12}$ with your answer. They recognise steps counted
+# from 0 and a momentum of 0 treated like any other.
 
 
 # %% answer="first_differing_step"
@@ -608,15 +646,10 @@ from autograder.checking import check_function
 from autograder.checking.topics.sgd_momentum import (
     first_differing_by_running,
     first_differing_cases,
+    first_differing_mistakes,
 )
 
-_mistakes = {
-    "the first step at the new rate counted from 0": lambda lrs, m: (
-        None
-        if first_differing_by_running(lrs, m) is None
-        else first_differing_by_running(lrs, m) - 1
-    ),
-}
+_mistakes = first_differing_mistakes()
 check_function(
     first_differing_step,
     first_differing_by_running,
@@ -699,8 +732,10 @@ plt.show()
 # last 10 values, with $\beta = 0.98$ about 50. (Notes that read "about 20 days" for 0.8 and
 # "about 80 days" for 0.98 off the plot are eyeballing where the curve looks flat.)
 #
-# The checks compare your weights with those an EWA gives to past values when run on unit
-# impulses, and your memory with the sum computed numerically over many terms.
+# The checks compare your weights (float64) with those an EWA gives to past values when run
+# on unit impulses, and your memory (a Python float) with the sum computed numerically over
+# many terms. They recognise weights without the factor $1 - \beta$ or in the wrong order,
+# and the memories $\beta/(1-\beta)$ and $1/(1-\beta)^2$.
 
 
 # %% answer="ewa"
@@ -739,7 +774,14 @@ def _memory_by_sum(beta):
     return float(((ages + 1) * (1 - beta) * beta**ages).sum())
 
 
-_mistakes = {"β^k without the factor (1 - β)": lambda beta, steps: beta ** torch.arange(steps)}
+_mistakes = {
+    "β^k without the factor (1 - β)": lambda beta, steps: (
+        beta ** torch.arange(steps, dtype=torch.float64)
+    ),
+    "the weights in the wrong order: the newest value (age 0) comes first": lambda beta, steps: (
+        _weights_by_running(beta, steps).flip(0)
+    ),
+}
 _memory_mistakes = {
     "β/(1-β): the average age counting the newest as 0": lambda beta: beta / (1 - beta),
     "1/(1-β)²": lambda beta: 1 / (1 - beta) ** 2,
@@ -758,6 +800,7 @@ check_function(
     [Case(f"beta={b}", (b,)) for b in _betas],
     rtol=1e-8,
     mistakes=_memory_mistakes,
+    floats=True,
 )
 ### BEGIN HIDDEN TESTS
 _gen, _seed = generator(None)
@@ -780,6 +823,7 @@ check_function(
     rtol=1e-8,
     public=False,
     mistakes=_memory_mistakes,
+    floats=True,
 )
 ### END HIDDEN TESTS
 
@@ -859,7 +903,8 @@ plt.show()
 # rate of $0.717$ per step against plain SGD's $0.76$ at `lr = 0.03`. The checks compare
 # your formula with a numerical search: the eigenvalues of the matrix computed by
 # `torch.linalg.eigvals`, minimised over $\rho$ by golden-section search, for random
-# learning rates and curvatures.
+# learning rates and curvatures. They recognise the other root, the rate in place of the
+# momentum, and a forgotten square root.
 
 
 # %% answer="best_momentum"
@@ -872,18 +917,20 @@ def best_momentum(lr, curvature):
 # %% tests="best_momentum" points=2
 # Public checks: a numerical search over the momentum. Silence means they passed.
 from autograder.checking import check_function
-from autograder.checking.topics.sgd_momentum import best_momentum_by_search, best_momentum_cases
+from autograder.checking.topics.sgd_momentum import (
+    best_momentum_by_search,
+    best_momentum_cases,
+    best_momentum_mistakes,
+)
 
-_mistakes = {
-    "1 - sqrt(lr·h): the rate at the best momentum, not the momentum": lambda lr, h: (
-        1 - math.sqrt(lr * h)
-    ),
-    "the other root, (1 + sqrt(lr·h))², which is above 1": lambda lr, h: (
-        (1 + math.sqrt(lr * h)) ** 2
-    ),
-}
+_mistakes = best_momentum_mistakes()
 check_function(
-    best_momentum, best_momentum_by_search, best_momentum_cases(10), rtol=1e-6, mistakes=_mistakes
+    best_momentum,
+    best_momentum_by_search,
+    best_momentum_cases(10),
+    rtol=1e-6,
+    mistakes=_mistakes,
+    floats=True,
 )
 ### BEGIN HIDDEN TESTS
 check_function(
@@ -893,6 +940,7 @@ check_function(
     rtol=1e-6,
     mistakes=_mistakes,
     public=False,
+    floats=True,
 )
 ### END HIDDEN TESTS
 
@@ -949,7 +997,9 @@ else:
 # weight_decay=0, maximize=False)`. Keep the average in `state["ax"]` (a tensor like
 # `param`): the checks compare it with torch's after every step too, since `t0` only shows
 # there. The learning rate changes between steps in the checks, as everywhere: use each
-# call's `lr` where torch does (rule 4).
+# call's `lr` where torch does (rule 4). The checks recognise this step's $\eta$ used at
+# once, the decay applied after the gradient step, $\eta$ computed from the first call's
+# `lr`, and a forgotten `maximize` or `weight_decay`.
 
 
 # %% answer="asgd_step"
@@ -989,7 +1039,7 @@ def asgd_step(
 # Public checks: every option, every step (the parameter and state["ax"]), against ASGD.
 import torch
 
-from autograder.checking.optim import FORBID, check_optimizer, optimizer_cases
+from autograder.checking.optim import ASGD_MISTAKES, FORBID, check_optimizer, optimizer_cases
 
 check_optimizer(
     asgd_step,
@@ -997,6 +1047,7 @@ check_optimizer(
     optimizer_cases("asgd", 96),
     forbid=FORBID["asgd"],
     state_keys=["ax"],
+    mistakes=ASGD_MISTAKES,
 )
 ### BEGIN HIDDEN TESTS
 check_optimizer(
@@ -1006,6 +1057,7 @@ check_optimizer(
     public=False,
     forbid=FORBID["asgd"],
     state_keys=["ax"],
+    mistakes=ASGD_MISTAKES,
 )
 ### END HIDDEN TESTS
 

@@ -24,9 +24,11 @@
 #
 # The step functions follow notebook 10's convention:
 # `name_step(param, grad, state, *, <torch's keyword arguments and defaults>)` updates
-# `param` in place, keeps its state in the dict `state`, returns nothing, and leaves `grad`
-# as it found it. The checks compare your parameters with torch's after every step, with the
-# learning rate changed twice part-way through every run but the one at the defaults.
+# `param` in place, keeps its state in the dict `state` (under keys of your choice), and
+# changes nothing else: `grad` stays as it was given (what the function returns is
+# ignored). The checks compare your parameters with torch's after every step, with the
+# learning rate changed twice part-way through every run but the one at the defaults; a
+# known mistake is named when its numbers match every failing run.
 
 # %%
 import math
@@ -100,7 +102,9 @@ plt.show()
 #
 # Implement `adagrad_step(param, grad, state, *, lr=1e-2, lr_decay=0, weight_decay=0,
 # initial_accumulator_value=0, eps=1e-10, maximize=False)`. The checks try every option
-# (a large `eps` among them, so that its place in the formula matters).
+# (a large `eps` among them, so that its place in the formula matters). They recognise
+# $\varepsilon$ under the square root, `lr_decay` counted from the first step, a forgotten
+# `initial_accumulator_value` and a forgotten `maximize`.
 
 
 # %% answer="adagrad_step"
@@ -134,10 +138,14 @@ def adagrad_step(
 # Public checks: every option, every step, against torch.optim.Adagrad.
 import torch
 
-from autograder.checking.optim import FORBID, check_optimizer, optimizer_cases
+from autograder.checking.optim import ADAGRAD_MISTAKES, FORBID, check_optimizer, optimizer_cases
 
 check_optimizer(
-    adagrad_step, torch.optim.Adagrad, optimizer_cases("adagrad", 91), forbid=FORBID["adagrad"]
+    adagrad_step,
+    torch.optim.Adagrad,
+    optimizer_cases("adagrad", 91),
+    forbid=FORBID["adagrad"],
+    mistakes=ADAGRAD_MISTAKES,
 )
 ### BEGIN HIDDEN TESTS
 check_optimizer(
@@ -146,6 +154,7 @@ check_optimizer(
     optimizer_cases("adagrad", None, extra=2),
     public=False,
     forbid=FORBID["adagrad"],
+    mistakes=ADAGRAD_MISTAKES,
 )
 ### END HIDDEN TESTS
 
@@ -174,7 +183,8 @@ check_optimizer(
 #
 # Implement `rmsprop_step(param, grad, state, *, lr=1e-2, alpha=0.99, eps=1e-8,
 # weight_decay=0, momentum=0, centered=False, maximize=False)`. The checks recognise the
-# learning rate inside the momentum buffer and $\varepsilon$ under the square root.
+# learning rate inside the momentum buffer, $\varepsilon$ under the square root, and a
+# forgotten `centered` or `maximize`.
 
 
 # %% answer="rmsprop_step"
@@ -260,7 +270,9 @@ check_optimizer(
 # ## Exercise 3: `adadelta_step` (2 points)
 #
 # Implement `adadelta_step(param, grad, state, *, lr=1.0, rho=0.9, eps=1e-6,
-# weight_decay=0, maximize=False)`.
+# weight_decay=0, maximize=False)`. The checks use learning rates other than 1, and
+# recognise $\varepsilon$ outside the roots, an average of the updates scaled by lr, and a
+# forgotten `lr` or `maximize`.
 
 
 # %% answer="adadelta_step"
@@ -283,10 +295,14 @@ def adadelta_step(param, grad, state, *, lr=1.0, rho=0.9, eps=1e-6, weight_decay
 # Public checks: every option, every step, against torch.optim.Adadelta.
 import torch
 
-from autograder.checking.optim import FORBID, check_optimizer, optimizer_cases
+from autograder.checking.optim import ADADELTA_MISTAKES, FORBID, check_optimizer, optimizer_cases
 
 check_optimizer(
-    adadelta_step, torch.optim.Adadelta, optimizer_cases("adadelta", 93), forbid=FORBID["adadelta"]
+    adadelta_step,
+    torch.optim.Adadelta,
+    optimizer_cases("adadelta", 93),
+    forbid=FORBID["adadelta"],
+    mistakes=ADADELTA_MISTAKES,
 )
 ### BEGIN HIDDEN TESTS
 check_optimizer(
@@ -295,6 +311,7 @@ check_optimizer(
     optimizer_cases("adadelta", None, extra=2),
     public=False,
     forbid=FORBID["adadelta"],
+    mistakes=ADADELTA_MISTAKES,
 )
 ### END HIDDEN TESTS
 
@@ -330,7 +347,9 @@ check_optimizer(
 # everywhere else; torch ignores those changes, and so must you. Careful with constants:
 # `torch.where(c, 1.2, 0.5)` and `torch.tensor(1.2)` are float32, which is off by
 # $10^{-8}$; build tensors with `dtype=param.dtype` or use `torch.ones_like(param)` and
-# indexing.
+# indexing. The checks recognise a gradient kept where its sign flipped, step sizes that
+# are not clamped, a zero product $g \cdot g_\text{prev}$ taken as the same sign, and a
+# forgotten `maximize`.
 
 
 # %% answer="rprop_step"
@@ -359,9 +378,15 @@ def rprop_step(
 # Public checks: every option, every step, against torch.optim.Rprop.
 import torch
 
-from autograder.checking.optim import FORBID, check_optimizer, optimizer_cases
+from autograder.checking.optim import FORBID, RPROP_MISTAKES, check_optimizer, optimizer_cases
 
-check_optimizer(rprop_step, torch.optim.Rprop, optimizer_cases("rprop", 97), forbid=FORBID["rprop"])
+check_optimizer(
+    rprop_step,
+    torch.optim.Rprop,
+    optimizer_cases("rprop", 97),
+    forbid=FORBID["rprop"],
+    mistakes=RPROP_MISTAKES,
+)
 ### BEGIN HIDDEN TESTS
 check_optimizer(
     rprop_step,
@@ -369,6 +394,7 @@ check_optimizer(
     optimizer_cases("rprop", None, extra=2),
     public=False,
     forbid=FORBID["rprop"],
+    mistakes=RPROP_MISTAKES,
 )
 ### END HIDDEN TESTS
 
@@ -418,7 +444,8 @@ check_optimizer(
 # forms are off limits.
 #
 # The checks cover the defaults, every option alone and all together; they recognise a
-# missing bias correction, $\varepsilon$ under the square root, and decoupled decay.
+# missing bias correction, $\varepsilon$ under the square root, decoupled decay, AMSGrad's
+# maximum taken over $\hat v$ instead of $v$, and a forgotten `amsgrad` or `maximize`.
 
 
 # %% answer="adam_step"
@@ -557,7 +584,8 @@ print(f"{'AdamW by hand':34s}", [10 * (1 - 0.01 * 0.1) ** 5, 0.1 * (1 - 0.01 * 0
 #
 # The checks compare with `torch.optim.AdamW` and with
 # `torch.optim.Adam(decoupled_weight_decay=True)`, and recognise Adam's L2 penalty in its
-# place.
+# place, the decay applied after the Adam step or without the learning rate, a missing bias
+# correction, and a forgotten `amsgrad` or `maximize`.
 
 
 # %% answer="adamw_step"
@@ -649,7 +677,8 @@ check_optimizer(
 # ## Exercise 7: `adamax_step` (2 points)
 #
 # Implement `adamax_step(param, grad, state, *, lr=2e-3, betas=(0.9, 0.999), eps=1e-8,
-# weight_decay=0, maximize=False)`.
+# weight_decay=0, maximize=False)`. The checks recognise $\varepsilon$ added after the
+# maximum, $u$ bias-corrected too, $m$ not bias-corrected, and a forgotten `maximize`.
 
 
 # %% answer="adamax_step"
@@ -676,10 +705,14 @@ def adamax_step(
 # Public checks: every option, every step, against torch.optim.Adamax.
 import torch
 
-from autograder.checking.optim import FORBID, check_optimizer, optimizer_cases
+from autograder.checking.optim import ADAMAX_MISTAKES, FORBID, check_optimizer, optimizer_cases
 
 check_optimizer(
-    adamax_step, torch.optim.Adamax, optimizer_cases("adamax", 94), forbid=FORBID["adamax"]
+    adamax_step,
+    torch.optim.Adamax,
+    optimizer_cases("adamax", 94),
+    forbid=FORBID["adamax"],
+    mistakes=ADAMAX_MISTAKES,
 )
 ### BEGIN HIDDEN TESTS
 check_optimizer(
@@ -688,6 +721,7 @@ check_optimizer(
     optimizer_cases("adamax", None, extra=2),
     public=False,
     forbid=FORBID["adamax"],
+    mistakes=ADAMAX_MISTAKES,
 )
 ### END HIDDEN TESTS
 
@@ -717,7 +751,9 @@ check_optimizer(
 #
 # Implement `nadam_step(param, grad, state, *, lr=2e-3, betas=(0.9, 0.999), eps=1e-8,
 # weight_decay=0, momentum_decay=4e-3, decoupled_weight_decay=False, maximize=False)`.
-# Keep $\Pi_t$ in `state` as a Python float.
+# Keep $\Pi_t$ in `state` (a Python float is simplest). The checks recognise $\mu_t$ used
+# in place of $\mu_{t+1}$, $v$ without its bias correction, and a forgotten
+# `decoupled_weight_decay` or `maximize`.
 
 
 # %% answer="nadam_step"
@@ -765,9 +801,15 @@ def nadam_step(
 # Public checks: every option, every step, against torch.optim.NAdam.
 import torch
 
-from autograder.checking.optim import FORBID, check_optimizer, optimizer_cases
+from autograder.checking.optim import FORBID, NADAM_MISTAKES, check_optimizer, optimizer_cases
 
-check_optimizer(nadam_step, torch.optim.NAdam, optimizer_cases("nadam", 95), forbid=FORBID["nadam"])
+check_optimizer(
+    nadam_step,
+    torch.optim.NAdam,
+    optimizer_cases("nadam", 95),
+    forbid=FORBID["nadam"],
+    mistakes=NADAM_MISTAKES,
+)
 ### BEGIN HIDDEN TESTS
 check_optimizer(
     nadam_step,
@@ -775,6 +817,7 @@ check_optimizer(
     optimizer_cases("nadam", None, extra=2),
     public=False,
     forbid=FORBID["nadam"],
+    mistakes=NADAM_MISTAKES,
 )
 ### END HIDDEN TESTS
 
@@ -832,7 +875,9 @@ for t in range(1, 9):
 # Implement `radam_step(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
 # weight_decay=0, decoupled_weight_decay=False, maximize=False)`. The checks run ten or more
 # steps (so that the rectification starts), including runs whose $\beta_2$ is so small that
-# $\rho_t$ never passes 5.
+# $\rho_t$ never passes 5. They recognise $\varepsilon$ in Adam's place, a missing
+# rectification factor, $m$ without its bias correction, and a forgotten
+# `decoupled_weight_decay` or `maximize`.
 
 
 # %% answer="radam_step"
@@ -882,9 +927,15 @@ def radam_step(
 # Public checks: every option, every step, against torch.optim.RAdam.
 import torch
 
-from autograder.checking.optim import FORBID, check_optimizer, optimizer_cases
+from autograder.checking.optim import FORBID, RADAM_MISTAKES, check_optimizer, optimizer_cases
 
-check_optimizer(radam_step, torch.optim.RAdam, optimizer_cases("radam", 98), forbid=FORBID["radam"])
+check_optimizer(
+    radam_step,
+    torch.optim.RAdam,
+    optimizer_cases("radam", 98),
+    forbid=FORBID["radam"],
+    mistakes=RADAM_MISTAKES,
+)
 ### BEGIN HIDDEN TESTS
 check_optimizer(
     radam_step,
@@ -892,6 +943,7 @@ check_optimizer(
     optimizer_cases("radam", None, extra=2),
     public=False,
     forbid=FORBID["radam"],
+    mistakes=RADAM_MISTAKES,
 )
 ### END HIDDEN TESTS
 
@@ -958,7 +1010,10 @@ print("rows that changed:", (table.weight.detach() != before).any(dim=1).nonzero
 # Implement `adafactor_step(param, grad, state, *, lr=1e-2, beta2_decay=-0.8,
 # eps=(None, 1e-3), d=1.0, weight_decay=0.0, maximize=False)`. The checks use parameters
 # of one, two and three dimensions, learning rates above $1/\sqrt t$ (so that the minimum in
-# step 3 switches), large $\varepsilon$s and clipping thresholds.
+# step 3 switches), large $\varepsilon$s and clipping thresholds, and gradients of size
+# $10^{-9}$, where $\varepsilon_1$ = `None` must be float64's machine epsilon. They recognise
+# RMS(p) measured after the weight decay, float32's epsilon for $\varepsilon_1$, a missing
+# update clipping, and a forgotten `maximize`.
 
 
 # %% answer="adafactor_step"
@@ -1011,13 +1066,14 @@ def adafactor_step(
 # Public checks: every option, every step, against torch.optim.Adafactor.
 import torch
 
-from autograder.checking.optim import FORBID, check_optimizer, optimizer_cases
+from autograder.checking.optim import ADAFACTOR_MISTAKES, FORBID, check_optimizer, optimizer_cases
 
 check_optimizer(
     adafactor_step,
     torch.optim.Adafactor,
     optimizer_cases("adafactor", 99),
     forbid=FORBID["adafactor"],
+    mistakes=ADAFACTOR_MISTAKES,
 )
 ### BEGIN HIDDEN TESTS
 check_optimizer(
@@ -1026,6 +1082,7 @@ check_optimizer(
     optimizer_cases("adafactor", None, extra=2),
     public=False,
     forbid=FORBID["adafactor"],
+    mistakes=ADAFACTOR_MISTAKES,
 )
 ### END HIDDEN TESTS
 
@@ -1070,7 +1127,9 @@ check_optimizer(
 # Compute everything in `G`'s own dtype (float64 in the checks): do **not** convert to
 # bfloat16 the way torch does (see below why, and how the checks allow for it). The checks
 # use every orientation, scales from $10^{-3}$ to $10^3$, other step counts and
-# coefficients, and an $\varepsilon$ larger than the norm.
+# coefficients, and an $\varepsilon$ larger than the norm; `G` must come back unchanged.
+# They recognise $\varepsilon$ added to the norm instead of taken as its floor, a forgotten
+# $\varepsilon$, and a tall matrix not transposed back.
 
 
 # %% answer="newton_schulz"
@@ -1092,6 +1151,7 @@ def newton_schulz(G, steps=5, coefficients=(3.4445, -4.7750, 2.0315), eps=1e-7):
 from autograder.checking import check_function
 from autograder.checking.topics.adaptive_methods import (
     newton_schulz_cases,
+    newton_schulz_mistakes,
     newton_schulz_reference,
 )
 
@@ -1099,7 +1159,12 @@ _forbid = ["torch.optim._muon._zeropower_via_newtonschulz"]
 _forbid += ["autograder.checking.optim.muon.reference_newton_schulz"]
 _forbid += ["autograder.checking.topics.adaptive_methods.newton_schulz_reference"]
 check_function(
-    newton_schulz, newton_schulz_reference, newton_schulz_cases(111), rtol=1e-10, forbid=_forbid
+    newton_schulz,
+    newton_schulz_reference,
+    newton_schulz_cases(111),
+    rtol=1e-10,
+    forbid=_forbid,
+    mistakes=newton_schulz_mistakes(),
 )
 ### BEGIN HIDDEN TESTS
 check_function(
@@ -1109,6 +1174,7 @@ check_function(
     rtol=1e-10,
     forbid=_forbid,
     public=False,
+    mistakes=newton_schulz_mistakes(),
 )
 ### END HIDDEN TESTS
 
@@ -1193,9 +1259,11 @@ else:
 #
 # Implement `muon_step(param, grad, state, *, lr=1e-3, weight_decay=0.1, momentum=0.95,
 # nesterov=True, ns_coefficients=(3.4445, -4.775, 2.0315), eps=1e-7, ns_steps=5,
-# adjust_lr_fn=None)` for a 2-D `param`, calling your `newton_schulz` in `param`'s dtype.
-# The checks recognise a learning rate that is not adjusted to the shape, and weight decay
-# scaled by the adjusted rate instead of lr.
+# adjust_lr_fn=None)` for a 2-D `param`, with your `newton_schulz` (or the same iteration)
+# in `param`'s dtype.
+# The checks recognise a learning rate that is not adjusted to the shape, weight decay
+# scaled by the adjusted rate instead of lr, a forgotten `nesterov`, and SGD's buffer in
+# place of Muon's average (the checks include an `eps` larger than the update's norm).
 
 
 # %% answer="muon_step"

@@ -104,7 +104,9 @@ plt.show()
 # * `cosine_annealing_lr(base_lr, epoch, *, T_max, eta_min=0.0)`.
 #
 # The checks run the real schedulers for 300 epochs (past `T_max` for the cosine), with
-# their defaults and random options, and compare every epoch.
+# their defaults and random options, and compare every epoch; `torch.optim.lr_scheduler`
+# is off limits. They recognise StepLR without the floor, a schedule one epoch ahead, and
+# a cosine without $\pi$ or without `eta_min`.
 
 
 # %% answer="schedulers"
@@ -191,7 +193,8 @@ check_schedule(cosine_annealing_lr, "cosine_annealing_lr", None, public=False)
 #
 # The checks plug your function into a real `LambdaLR` and compare its rates with the
 # `SequentialLR` above at every epoch of warm-up and decay (hundreds of epochs), for random
-# base rates, warm-up lengths, start factors and floors.
+# base rates, warm-up lengths, start factors and floors. They recognise a cosine counted
+# from epoch 0, a warm-up that ends one epoch early, and a forgotten `min_factor`.
 
 
 # %% answer="warmup_cosine_factor"
@@ -272,8 +275,11 @@ check_lambda_lr(warmup_cosine_factor, None, public=False)
 #
 # Implement `one_cycle_lr(step, *, max_lr, total_steps, pct_start=0.3,
 # anneal_strategy="cos", div_factor=25.0, final_div_factor=1e4, three_phase=False)`: the
-# rate at `step` (from 0), as a Python float. The checks compare every step of runs of 100
-# to 400 steps, with both annealing strategies, two and three phases, and random options.
+# rate at `step` (from 0), as a Python float, without `OneCycleLR` itself (it is off
+# limits). The checks compare every step of runs of 100 to 400 steps, with both annealing
+# strategies, two and three phases, and random options. They recognise a first phase that
+# ends one step late, a final rate computed from `max_lr` instead of the initial rate, and
+# a forgotten `anneal_strategy`.
 
 
 # %% answer="one_cycle_lr"
@@ -338,8 +344,10 @@ check_schedule(one_cycle_lr, "one_cycle_lr", None, public=False)
 # ## Exercise 4: `warm_restarts_lr` (2 points)
 #
 # Implement `warm_restarts_lr(base_lr, epoch, *, T_0, T_mult=1, eta_min=0.0)`: find the
-# period `epoch` falls in and how far into it, then apply the cosine. The checks compare
-# 300 epochs with the real scheduler, with `T_mult` from 1 to 3.
+# period `epoch` falls in and how far into it, then apply the cosine, as a Python float
+# (`CosineAnnealingWarmRestarts` itself is off limits). The checks compare 300 epochs with
+# the real scheduler, with `T_mult` from 1 to 3. They recognise a forgotten `T_mult` and
+# a period that restarts one epoch late.
 
 
 # %% answer="warm_restarts_lr"
@@ -390,10 +398,10 @@ check_schedule(warm_restarts_lr, "warm_restarts_lr", None, public=False)
 # Implement `plateau_lrs(lr, metrics, *, mode="min", factor=0.1, patience=10,
 # threshold=1e-4, threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8)`: starting from
 # the rate `lr`, return the list of the rates after each of the metrics, one per epoch, as
-# Python floats. The checks compare with the real scheduler on validation curves of 200 to
-# 400 epochs that improve, stall on plateaus and jitter, for both modes and every option.
-# They recognise a cut after exactly `patience` bad epochs, an ignored threshold and an
-# ignored cooldown.
+# Python floats, without `ReduceLROnPlateau` itself (it is off limits). The checks compare
+# with the real scheduler on validation curves of 200 to 400 epochs that improve, stall on
+# plateaus and jitter, for both modes and every option. They recognise a cut after exactly
+# `patience` bad epochs, and an ignored threshold, cooldown, `min_lr` or `eps`.
 
 
 # %% answer="plateau_lrs"
@@ -476,8 +484,10 @@ check_plateau(plateau_lrs, None, public=False)
 # `get_total_norm` are off limits; `torch.linalg.vector_norm` is fine.
 #
 # The checks use lists of one to four tensors, a `max_norm` that clips and one that does
-# not, and the norms 2, 1, 3 and infinity; they recognise tensors clipped one by one, the
-# norms summed, and a missing $10^{-6}$.
+# not, and the norms 2, 1, 3 and infinity, and look at the very tensors they gave you (a
+# list whose items were replaced leaves the caller's gradients as they were). They
+# recognise tensors clipped one by one, the norms summed, a missing $10^{-6}$, gradients
+# scaled up when their norm is below `max_norm`, and the norm after clipping returned.
 
 
 # %% answer="clip_grad_norm"
@@ -505,8 +515,10 @@ check_clip_norm(clip_grad_norm, None, public=False)
 # ## Exercise 7: clipping by value (1 point)
 #
 # Implement `clip_grad_value(grads, clip_value)`: clamp every entry of every tensor of
-# `grads` **in place** into $[-\text{clip\_value}, \text{clip\_value}]$; return nothing.
-# `torch.nn.utils.clip_grad_value_` is off limits.
+# `grads` **in place** into $[-\text{clip\_value}, \text{clip\_value}]$ (what the function
+# returns is ignored). `torch.nn.utils.clip_grad_value_` is off limits. The checks look at
+# the very tensors they gave you, and recognise tensors left as they were, entries clamped
+# into $[0, \text{clip\_value}]$, and entries clamped from above only.
 
 
 # %% answer="clip_grad_value"
@@ -600,12 +612,15 @@ plt.show()
 #
 # Implement `train_clipped(w, loss_fn, *, lr, steps, max_norm)`: train the leaf tensor `w`
 # with `torch.optim.SGD([w], lr=lr)` on `loss_fn(w)` for `steps` steps, clipping the
-# gradient's norm to `max_norm` with `torch.nn.utils.clip_grad_norm_` at the right place
-# in each step. Return the list of the losses (Python floats, each before its step).
+# gradient's norm to `max_norm` at the right place in each step (with
+# `torch.nn.utils.clip_grad_norm_`, or by hand). Return the list of the losses (Python
+# floats, each before its step).
 #
 # The checks run the cliff from random starts and steep least-squares problems, where the
 # clipping acts on some steps and not on others, and compare your losses and final `w`
-# with the rule written out by hand; they recognise a run where the clipping had no effect.
+# with the rule written out by hand, and make sure `torch.optim.SGD` did the steps. They
+# recognise a run where the clipping had no effect, a forgotten `zero_grad()`, clipping by
+# value instead of by norm, and losses recorded after their step.
 
 
 # %% answer="train_clipped"
@@ -861,9 +876,11 @@ else:
 #   `optimizer.step(closure)` twice, and return the point found as a **detached** float64
 #   tensor (one that does not require grad).
 #
-# The checks call your closure twice at random points (the loss and `xy.grad` must be
+# The checks compare `rosenbrock` with the formula at random points (`xy` must come back
+# unchanged), call your closure twice at random points (the loss and `xy.grad` must be
 # right both times, so it must clear the old gradient), and minimise from random starts in
-# $[-2, 2]^2$: the point must be within $10^{-6}$ of $(1, 1)$, and must not require grad.
+# $[-2, 2]^2$: the point must be a float64 tensor within $10^{-6}$ of $(1, 1)$ that does
+# not require grad.
 
 
 # %% answer="lbfgs"
@@ -937,6 +954,7 @@ check_function(
     [Case(f"xy = {p.tolist()}, seed {_seed}", (p,)) for p in _points],
     rtol=1e-10,
     public=False,
+    mistakes={"b = 10 instead of 100": lambda p: (1 - p[0]) ** 2 + 10 * (p[1] - p[0] ** 2) ** 2},
 )
 check_closure(make_closure, seed=None, public=False)
 check_minimum(minimise_rosenbrock, seed=None, public=False)

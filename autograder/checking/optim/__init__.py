@@ -22,24 +22,42 @@ from .cases import (
     with_hyper,
 )
 from .mistakes import (
+    ADADELTA_MISTAKES,
+    ADAFACTOR_MISTAKES,
+    ADAGRAD_MISTAKES,
     ADAM_MISTAKES,
+    ADAMAX_MISTAKES,
     ADAMW_MISTAKES,
+    ASGD_MISTAKES,
+    NADAM_MISTAKES,
+    RADAM_MISTAKES,
     RMSPROP_MISTAKES,
+    RPROP_MISTAKES,
     SGD_MISTAKES,
+    SGD_OTHER_MISTAKES,
     sgd_other_convention,
 )
 from .muon import MUON_MISTAKES, check_muon
 from .running import GRAD_CHANGED, check_optimizer, reference_path
 
 __all__ = [
+    "ADADELTA_MISTAKES",
+    "ADAFACTOR_MISTAKES",
+    "ADAGRAD_MISTAKES",
+    "ADAMAX_MISTAKES",
     "ADAMW_MISTAKES",
     "ADAM_MISTAKES",
+    "ASGD_MISTAKES",
     "FORBID",
     "GRAD_CHANGED",
     "HYPER_SETS",
     "MUON_MISTAKES",
+    "NADAM_MISTAKES",
+    "RADAM_MISTAKES",
     "RMSPROP_MISTAKES",
+    "RPROP_MISTAKES",
     "SGD_MISTAKES",
+    "SGD_OTHER_MISTAKES",
     "SPECS",
     "OptimCase",
     "check_muon",

@@ -1,20 +1,25 @@
 """Helpers for checks of exercises that use ``torch.optim`` itself (not a hand-written step).
 
 Shared by the optimizer topics: a small least-squares problem whose gradient is known in
-closed form, calling a student's function with its errors turned into messages, and
-comparing one result with a named-mistake hint.
+closed form, calling a student's function with its errors turned into messages (and its
+arguments watched: only those the exercise lets it change may change), and
+:class:`Expectations`, which compares every case before the verdict and names a known
+mistake only when it explains every failing comparison it applies to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 from ..checks import CheckFailed, call_quietly, student_errors
-from ..comparison import compare, describe
+from ..comparison import compare, copy_inputs, describe, differing_digits
+from ..forbid import resolve, watching
+from ..promises import ArgumentSnapshot
 
 _float64 = torch.float64
 _clone = torch.Tensor.clone
@@ -53,16 +58,70 @@ def leaf(t: torch.Tensor) -> torch.Tensor:
     return _clone(_detach(t)).requires_grad_(True)
 
 
+def _signature(names: Iterable[str]) -> Callable:
+    """A function whose signature names the arguments as the exercise does, so that messages
+    say ``x`` even when a student called it ``inputs``."""
+
+    def named(*args: Any, **kwargs: Any) -> None:  # pragma: no cover - never called
+        return None
+
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    parameters = [inspect.Parameter(n, kind) for n in names]
+    parameters.append(inspect.Parameter("options", inspect.Parameter.VAR_KEYWORD))
+    named.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    return named
+
+
 def call_student(
-    kind: str, fn: Callable, label: str, *args: Any, name: str | None = None, **kwargs: Any
+    kind: str,
+    fn: Callable,
+    label: str,
+    *args: Any,
+    name: str | None = None,
+    arguments: Iterable[str] | None = None,
+    may_change: Iterable[str] = (),
+    **kwargs: Any,
 ) -> Any:
     """Call a student's function quietly; what it raises becomes a message that calls the
-    function ``name`` (by default its own name)."""
+    function ``name`` (by default its own name).
+
+    ``arguments`` names the positional arguments as the exercise does; given, every tensor
+    the call receives is watched (:class:`.promises.ArgumentSnapshot`), and a change to any
+    of them but those in ``may_change`` fails the check ("do not change x")."""
     name = str(name or getattr(fn, "__name__", "your function"))
     if not callable(fn):
         raise CheckFailed(f"{kind}: {name} should be a function, got {describe(fn)}")
+    snapshot = None if arguments is None else ArgumentSnapshot(_signature(arguments), args, kwargs)
     with student_errors(kind, name, label):
-        return call_quietly(fn, *args, **kwargs)
+        result = call_quietly(fn, *args, **kwargs)
+    if snapshot is not None:
+        changes = snapshot.changes(list(may_change))
+        if changes:
+            raise CheckFailed(f"{kind} '{label}' failed: {changes[0]}")
+    return result
+
+
+def innermost(dotted: str) -> str:
+    """``dotted`` followed through its decorators (``__wrapped__``) to the function itself:
+    torch's decorators share one wrapper code for many functions, so a call of the wrapper
+    says nothing about which function was called."""
+    obj = resolve(dotted)
+    while obj is not None and getattr(obj, "__wrapped__", None) is not None:
+        obj = getattr(obj, "__wrapped__", None)
+        dotted += ".__wrapped__"
+    return dotted
+
+
+def require_call(
+    kind: str, label: str, names: list[str], call: Callable[[], Any], advice: str
+) -> Any:
+    """``call()``, failing with ``advice`` unless it calls one of ``names`` (a promise of the
+    exercise's text: "with torch.optim.SGD", "with autograd")."""
+    with watching(names) as watch:
+        result = call()
+    if watch.hit is None:
+        raise CheckFailed(f"{kind} '{label}' failed: {advice}")
+    return result
 
 
 def expect(
@@ -76,17 +135,112 @@ def expect(
     atol: float = 1e-12,
     mistakes: Mapping[str, Any] | None = None,
 ) -> None:
-    """Fail with a message (naming a known mistake when one matches) unless ``got ≈ want``."""
-    problem = compare(got, want, rtol=rtol, atol=atol, dtype=False)
-    if problem:
+    """Fail at once (naming a known mistake that matches) unless ``got ≈ want``: for a check
+    of one value. A check of many cases collects them in :class:`Expectations` instead."""
+    verdicts = Expectations(kind)
+    verdicts.expect(label, what, got, want, rtol=rtol, atol=atol, mistakes=mistakes)
+    verdicts.verdict()
+
+
+@dataclass
+class _Miss:
+    """One comparison that failed, and what each known mistake would have given there."""
+
+    label: str
+    what: str
+    got: Any
+    want: Any
+    problem: str
+    wrong: dict[str, Any]
+    rtol: float
+    atol: float
+    lines: list[str] = field(default_factory=list)
+    shown: tuple[Any, Any] | None = None
+
+
+@dataclass
+class Expectations:
+    """The comparisons of one check, every case made before the verdict.
+
+    :meth:`verdict` shows the first failing comparison (or the first one a mistake explains)
+    and how many cases failed, and names a known mistake only when it explains every failing
+    comparison it applies to, and at least one: a mistake that matches one case by chance is
+    never named. ``mistakes`` map a name to the wrong value (``None`` where it does not
+    apply), or to a function of no arguments that computes it, called only if the
+    comparison fails."""
+
+    kind: str
+    misses: list[_Miss] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+
+    def expect(
+        self,
+        label: str,
+        what: str,
+        got: Any,
+        want: Any,
+        *,
+        rtol: float = 1e-10,
+        atol: float = 1e-12,
+        mistakes: Mapping[str, Any] | None = None,
+        lines: Iterable[str] = (),
+        shown: Callable[[str], tuple[Any, Any]] | None = None,
+    ) -> bool:
+        """Compare one value; ``True`` when it agrees. ``shown``, given the problem in words,
+        returns what to show as expected and got (the one differing item of a long list)."""
+        if label not in self.labels:
+            self.labels.append(label)
+        problem = compare(got, want, rtol=rtol, atol=atol, dtype=False)
+        if problem is None:
+            return True
+        wrong = dict(mistakes or {})
+        got = copy_inputs(got)  # a tensor the student's code may change again later
+        self.misses.append(_Miss(label, what, got, want, problem, wrong, rtol, atol, list(lines)))
+        if shown is not None:
+            self.misses[-1].shown = shown(problem)
+        return False
+
+    def explaining_mistake(self) -> tuple[str, _Miss] | None:
+        """The mistake that explains every miss it applies to; the one explaining most wins."""
+        names = [n for miss in self.misses for n in miss.wrong if n is not None]
+        best: tuple[int, str, _Miss] | None = None
+        for name in dict.fromkeys(names):
+            explained: list[_Miss] = []
+            for miss in self.misses:
+                value = miss.wrong.get(name)
+                if callable(value) and not isinstance(value, _Tensor):
+                    try:
+                        value = miss.wrong[name] = value()
+                    except Exception:
+                        value = miss.wrong[name] = None
+                if value is None:
+                    continue
+                if compare(miss.got, value, rtol=miss.rtol, atol=miss.atol, dtype=False):
+                    explained = []
+                    break
+                explained.append(miss)
+            if explained and (best is None or len(explained) > best[0]):
+                best = (len(explained), name, explained[0])
+        return (best[1], best[2]) if best else None
+
+    def verdict(self) -> None:
+        """Raise :class:`CheckFailed` if any comparison failed."""
+        if not self.misses:
+            return
+        mistake = self.explaining_mistake()
+        miss = mistake[1] if mistake else self.misses[0]
+        want, got = miss.shown if miss.shown is not None else (miss.want, miss.got)
+        digits = differing_digits(got, want)
         message = (
-            f"{kind} '{label}' failed: {what}: {problem}\n"
-            f"  expected: {describe(want)}\n  got:      {describe(got)}"
+            f"{self.kind} '{miss.label}' failed: {miss.what}: {miss.problem}\n"
+            f"  expected: {describe(want, digits)}\n  got:      {describe(got, digits)}"
         )
-        for mistake, wrong in (mistakes or {}).items():
-            if wrong is not None and compare(got, wrong, rtol=rtol, atol=atol, dtype=False) is None:
-                message += f"\n  This matches a known mistake: {mistake}."
-                break
+        message += "".join(f"\n  {line}" for line in miss.lines)
+        failed = list(dict.fromkeys(m.label for m in self.misses))
+        if len(self.labels) > 1 and len(failed) > 1:
+            message += f"\n  ({len(failed)} of {len(self.labels)} cases failed.)"
+        if mistake:
+            message += f"\n  This matches a known mistake: {mistake[0]}."
         raise CheckFailed(message)
 
 
@@ -112,7 +266,7 @@ def require_floats(kind: str, label: str, what: str, values: Any) -> list[float]
                 f"{kind} '{label}' failed: {what}, item {i}, is a tensor{why}. Return Python "
                 f"floats: loss.item()."
             )
-        if type(value) is not float:
+        if not isinstance(value, float):
             raise CheckFailed(
                 f"{kind} '{label}' failed: {what}, item {i}, should be a Python float "
                 f"(loss.item()), got {type(value).__name__}"

@@ -60,18 +60,30 @@ for _key in ("adam", "adamw", "nadam", "radam"):
 COURSE_STEPS = [
     f"autograder.checking.optim.{name}"
     for name in (
+        "mistakes.torch_step",
         "mistakes.sgd_variant",
         "mistakes.sgd_dampened_first_step",
         "mistakes.sgd_no_nesterov",
+        "mistakes.sgd_other_convention",
+        "mistakes.sgd_torch_convention",
+        "mistakes.sgd_other_lr_twice",
+        "mistakes.asgd_variant",
+        "mistakes.adagrad_variant",
+        "mistakes.rmsprop_variant",
+        "mistakes.rmsprop_lr_in_buffer",
+        "mistakes.rmsprop_eps_inside_sqrt",
+        "mistakes.adadelta_variant",
+        "mistakes.rprop_variant",
         "mistakes.adam_variant",
         "mistakes.adam_no_bias_correction",
         "mistakes.adam_eps_inside_sqrt",
         "mistakes.adam_decoupled",
         "mistakes.adamw_as_l2",
-        "mistakes.rmsprop_variant",
-        "mistakes.rmsprop_lr_in_buffer",
-        "mistakes.rmsprop_eps_inside_sqrt",
-        "mistakes.sgd_other_convention",
+        "mistakes.adam_max_of_corrected",
+        "mistakes.adamax_variant",
+        "mistakes.nadam_variant",
+        "mistakes.radam_variant",
+        "mistakes.adafactor_variant",
         "muon.muon_variant",
         "muon.muon_float64",
         "muon.reference_newton_schulz",
@@ -112,11 +124,14 @@ class Spec:
     hidden_steps: tuple[int, int] = (5, 9)  # hidden runs: low .. high, both included
     shapes: str = "any"  # "any" (1-D, 2-D), "matrix" (2-D only), "nd" (1-D to 3-D)
     lr: tuple[float, float] = (1e-2, 0.3)  # log-uniform range of drawn rates
+    tiny: float = 0.0  # if set, one more run with gradients this small (where eps matters)
 
 
 SPECS: dict[str, Spec] = {
     "radam": Spec(steps=10, hidden_steps=(9, 14)),  # the rectification starts at step 6
-    "adafactor": Spec(shapes="nd", lr=(0.05, 1.5)),  # lr is capped by 1/sqrt(t): cross it
+    # lr is capped by 1/sqrt(t): cross it. Gradients of 1e-9 make V fall below eps1**2 for
+    # float32's eps1 (1.2e-7) but not for float64's (2.2e-16), the parameters' dtype.
+    "adafactor": Spec(shapes="nd", lr=(0.05, 1.5), tiny=1e-9),
     "muon": Spec(shapes="matrix", lr=(1e-3, 0.1)),
 }
 
@@ -554,6 +569,11 @@ def optimizer_cases(name: str, seed: int | None = None, *, extra: int = 0) -> li
                 label, hyper, gen, seed, public=public, steps=steps, lrs=lrs, shapes=spec.shapes
             )
         )
+    if spec.tiny:
+        case = cases[0]
+        grads = tuple(tuple(spec.tiny * g for g in step) for step in case.grads)
+        label = case.label.replace("defaults (", f"gradients of size {spec.tiny:g} (", 1)
+        cases.append(replace(case, label=label, grads=grads))
     return cases
 
 

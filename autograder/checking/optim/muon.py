@@ -93,13 +93,19 @@ def muon_variant(
     adjust_lr_fn=None,
     adjust=True,
     decay_with_adjusted_lr=False,
+    ignore_nesterov=False,
+    sgd_buffer=False,
 ):
-    """Muon's step in the parameter's dtype; the last two flags make known mistakes."""
+    """Muon's step in the parameter's dtype; the last four flags make known mistakes."""
     if "momentum_buffer" not in state:
         state["momentum_buffer"] = torch.zeros_like(param)
     buf = state["momentum_buffer"]
-    buf.lerp_(grad, 1 - momentum)
-    update = grad.lerp(buf, momentum) if nesterov else buf
+    if sgd_buffer:  # SGD's sum mu*B + g: the same direction, 1/(1 - mu) times the size
+        buf.mul_(momentum).add_(grad)
+        update = grad + momentum * buf if nesterov and not ignore_nesterov else buf
+    else:
+        buf.lerp_(grad, 1 - momentum)
+        update = grad.lerp(buf, momentum) if nesterov and not ignore_nesterov else buf
     direction = reference_newton_schulz(update, ns_steps, ns_coefficients, eps)
     rate = adjusted_lr(lr, adjust_lr_fn, param.shape) if adjust else lr
     param.mul_(1 - (rate if decay_with_adjusted_lr else lr) * weight_decay)
@@ -119,6 +125,11 @@ MUON_MISTAKES = {
     ),
     "weight decay scaled by the adjusted learning rate (torch decays with the plain lr)": (
         partial(muon_variant, decay_with_adjusted_lr=True)
+    ),
+    "nesterov ignored": partial(muon_variant, ignore_nesterov=True),
+    "SGD's buffer (mu*B + g) instead of Muon's average (mu*B + (1 - mu)*g): the direction is "
+    "the same, but its size matters where its norm is below eps": partial(
+        muon_variant, sgd_buffer=True
     ),
 }
 

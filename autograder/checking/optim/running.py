@@ -2,24 +2,29 @@
 
 :func:`check_optimizer` runs the student's step function for several steps on the runs of
 :mod:`.cases`, next to the real ``torch.optim`` class with the same hyper-parameters (in
-float64), and compares the parameters after *every* step. A failure names the step, the
-parameter and, when the wrong numbers match one, the known mistake. The gradient a step
-function receives belongs to its caller (in ``torch.optim`` it is ``param.grad``, which the
-training loop may still read): a step function that changes it in place fails, even when
-its parameters come out right.
+float64), and compares the parameters after *every* step. Every run is played to its end
+before the verdict: a failure shows the first failing step of a failing run, lists the runs
+that failed, and names a known mistake only when its numbers match every step of every
+failing run it applies to (a mistake that matches one step by chance is never named).
+
+The step function may change only ``param`` and ``state``. The gradient it receives belongs
+to its caller (in ``torch.optim`` it is ``param.grad``, which the training loop may still
+read): a step function that changes it in place (even if it puts the values back) fails,
+even when its parameters come out right.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 from ..checks import CheckFailed, begin_check, call_quietly, refuse_if_tampered, student_errors
-from ..comparison import compare, describe
+from ..comparison import compare, describe, differing_digits
+from ..promises import ArgumentSnapshot
 from .cases import OptimCase
 
 _float64 = torch.float64
@@ -68,6 +73,10 @@ def _run_torch(
     return path
 
 
+def _signature(param, grad, state, **hyper):  # pragma: no cover - only its signature is read
+    """How a step function's arguments are named in messages, whatever the student called them."""
+
+
 @dataclass
 class _Step:
     """One call of a step function: where it ran, and what it left behind."""
@@ -76,8 +85,8 @@ class _Step:
     index: int
     before: torch.Tensor  # the parameter before the call
     param: torch.Tensor  # the parameter after it
-    state: dict
-    grad_changed: bool  # whether the call changed its ``grad`` argument in place
+    state: Any
+    changes: list[str]  # what the call changed besides `param` and `state`
 
 
 def _run_step_fn(step_fn: Callable, case: OptimCase, quiet: bool = False) -> Iterator[_Step]:
@@ -89,9 +98,10 @@ def _run_step_fn(step_fn: Callable, case: OptimCase, quiet: bool = False) -> Ite
         hyper = dict(case.hyper) | case.lr_at(step)
         for index, (p, g, state) in enumerate(zip(params, grads, states, strict=True)):
             before, given = _clone(p), _clone(g)
+            snapshot = ArgumentSnapshot(_signature, (p, given, state), hyper) if quiet else None
             call(step_fn, p, given, state, **hyper)
-            changed = not (given.shape == g.shape and _equal(given, g))
-            yield _Step(step, index, before, p, state, changed)
+            changes = snapshot.changes(["param", "state"]) if snapshot else []
+            yield _Step(step, index, before, p, state, changes)
 
 
 def reference_path(
@@ -124,6 +134,135 @@ GRAD_CHANGED = (
 )
 
 
+@dataclass
+class _Run:
+    """One run of the student's step function, played to its end, against the reference."""
+
+    case: OptimCase
+    path: list[list[torch.Tensor]] = field(default_factory=list)  # path[step][param]
+    where: str = ""  # the first failing call, in words
+    lines: list[str] = field(default_factory=list)  # what is wrong there
+    returned: bool = False  # the failure is a wrong parameter value (a mistake may explain it)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.lines)
+
+
+def _play(
+    kind: str,
+    name: str,
+    step_fn: Callable,
+    case: OptimCase,
+    expected: list[list[dict]],
+    reference_name: str,
+    *,
+    state_keys: tuple[str, ...],
+    rtol: float,
+    atol: float | Callable[[OptimCase, int], float],
+    note: str,
+) -> _Run:
+    """Run ``step_fn`` on ``case`` to its last step; note the first failing call."""
+    run = _Run(case)
+    calls = _run_step_fn(step_fn, case, quiet=True)
+    while True:
+        with student_errors(kind, name, case.label):
+            try:
+                call = next(calls)
+            except StopIteration:
+                break
+        if call.index == 0:
+            run.path.append([])
+        run.path[-1].append(_clone(call.param))
+        if run.failed:
+            continue  # play the run out: a named mistake must match all of it
+        want = expected[call.step][call.index]
+        step_atol = atol(case, call.step) if callable(atol) else atol
+        run.where = (
+            f"{kind} '{case.label}' failed at step {call.step + 1} of {case.steps}, "
+            f"parameter {call.index + 1} of {len(case.params)} (shape {tuple(call.before.shape)})"
+        )
+        problem = compare(call.param, want["param"], rtol=rtol, atol=step_atol)
+        if problem:
+            digits = differing_digits(call.param, want["param"])
+            run.lines = [
+                f"param {problem}",
+                f"expected ({reference_name}): {describe(want['param'], digits)}",
+                f"got:      {describe(call.param, digits)}",
+            ]
+            run.returned = True
+            if note:
+                run.lines.append(note)
+            if _tiny_difference(call.param, want["param"]):
+                run.lines.append(
+                    "The difference is tiny but real: is a float32 number hiding in your "
+                    "computation? (torch.tensor(0.5) and torch.where(c, 0.5, 1.0) are float32; "
+                    "use Python numbers or tensors made with dtype=param.dtype.)"
+                )
+            if _equal(call.param, call.before) and not _equal(want["param"], call.before):
+                run.lines.append(
+                    "Your function left `param` unchanged: update it in place "
+                    "(param.add_(...), param.sub_(...), param -= ...), do not rebind it."
+                )
+            if call.changes:  # often the reason the values differ: say it
+                run.lines.append(f"Also, {GRAD_CHANGED}")
+            continue
+        if call.changes:
+            run.lines = [GRAD_CHANGED, *(f"({change})" for change in call.changes)]
+            continue
+        for key in state_keys:
+            if not isinstance(call.state, dict) or key not in call.state:
+                run.lines = [f"keep the state entry {key!r} in `state`."]
+                break
+            problem = compare(call.state[key], want[key], rtol=rtol, atol=step_atol, dtype=False)
+            if problem:
+                digits = differing_digits(call.state[key], want[key])
+                run.lines = [
+                    f"state[{key!r}] {problem}",
+                    f"expected: {describe(want[key], digits)}",
+                    f"got:      {describe(call.state[key], digits)}",
+                ]
+                break
+    return run
+
+
+def _explaining_mistake(
+    runs: list[_Run],
+    mistakes: Mapping[str, Callable] | None,
+    rtol: float,
+    atol: float | Callable[[OptimCase, int], float],
+) -> tuple[str, _Run] | None:
+    """The known mistake whose path matches the student's at every step of every failing run
+    it applies to (it applies where its path differs from the reference's), with the first
+    run it explains; the mistake that explains the most runs wins."""
+    failed = [r for r in runs if r.returned]
+    best: tuple[int, str, _Run] | None = None
+    for mistake, wrong in (mistakes or {}).items():
+        explained: list[_Run] = []
+        for run in failed:
+            try:
+                path = reference_path(wrong, run.case)
+            except Exception:
+                explained = []
+                break
+            if not _same_path(run, path, rtol, atol):
+                explained = []
+                break
+            explained.append(run)
+        if explained and (best is None or len(explained) > best[0]):
+            best = (len(explained), mistake, explained[0])
+    return (best[1], best[2]) if best else None
+
+
+def _same_path(run: _Run, path: list[list[dict]], rtol: float, atol: Any) -> bool:
+    for step, params in enumerate(run.path):
+        step_atol = atol(run.case, step) if callable(atol) else atol
+        for index, got in enumerate(params):
+            if compare(got, path[step][index]["param"], rtol=rtol, atol=step_atol) is not None:
+                return False
+    return bool(run.path)
+
+
 def check_optimizer(
     step_fn: Callable,
     reference: Any,
@@ -143,77 +282,45 @@ def check_optimizer(
 
     ``state_keys`` names state entries that must match torch's too (ASGD's average ``ax``
     never touches the parameter). ``mistakes`` maps a mistake's name to a wrong step
-    function: a failure that matches one is told so by name. ``torch_kwargs`` go to the
-    torch optimizer only (``decoupled_weight_decay=True`` turns Adam into AdamW).
-    ``atol`` may depend on the case and the step (a function ``(case, step) -> atol``),
-    for a reference that is only as precise as its own arithmetic; ``note`` says why, in
-    every failure message.
+    function: a failure whose every failing run it reproduces is told so by name.
+    ``torch_kwargs`` go to the torch optimizer only (``decoupled_weight_decay=True`` turns
+    Adam into AdamW). ``atol`` may depend on the case and the step (a function
+    ``(case, step) -> atol``), for a reference that is only as precise as its own
+    arithmetic; ``note`` says why, in every failure message.
     """
     kind, name = begin_check(step_fn, public=public, forbid=forbid)
     state_keys = tuple(state_keys)
-    count = 0
-    for count, case in enumerate(cases, start=1):  # noqa: B007
+    reference_name = _name(reference, torch_kwargs)
+    runs = []
+    for case in cases:
         expected = reference_path(reference, case, state_keys, torch_kwargs)
-        runs = _run_step_fn(step_fn, case, quiet=True)
-        while True:
-            with student_errors(kind, name, case.label):
-                try:
-                    call = next(runs)
-                except StopIteration:
-                    break
-            step, index, before, got, state = (
-                call.step,
-                call.index,
-                call.before,
-                call.param,
-                call.state,
+        runs.append(
+            _play(
+                kind,
+                name,
+                step_fn,
+                case,
+                expected,
+                reference_name,
+                state_keys=state_keys,
+                rtol=rtol,
+                atol=atol,
+                note=note,
             )
-            want = expected[step][index]
-            where = (
-                f"{kind} '{case.label}' failed at step {step + 1} of {case.steps}, "
-                f"parameter {index + 1} of {len(case.params)} (shape {tuple(before.shape)})"
-            )
-            step_atol = atol(case, step) if callable(atol) else atol
-            problem = compare(got, want["param"], rtol=rtol, atol=step_atol)
-            if problem:
-                message = (
-                    f"{where}:\n  param {problem}\n"
-                    f"  expected ({_name(reference, torch_kwargs)}): {describe(want['param'])}\n"
-                    f"  got:      {describe(got)}\n"
-                    f"  (tolerance: rtol={rtol:g}, atol={step_atol:g})"
-                )
-                if note:
-                    message += f"\n  {note}"
-                if _tiny_difference(got, want["param"]):
-                    message += (
-                        "\n  The difference is tiny but real: is a float32 number hiding in your "
-                        "computation? (torch.tensor(0.5) and torch.where(c, 0.5, 1.0) are float32; "
-                        "use Python numbers or tensors made with dtype=param.dtype.)"
-                    )
-                if _equal(got, before) and not _equal(want["param"], before):
-                    message += (
-                        "\n  Your function left `param` unchanged: update it in place "
-                        "(param.add_(...), param.sub_(...), param -= ...), do not rebind it."
-                    )
-                if call.grad_changed:  # often the reason the values differ: say it
-                    message += f"\n  Also, {GRAD_CHANGED}"
-                mistake = _matching_mistake(got, case, step, index, mistakes, rtol, step_atol)
-                if mistake:
-                    message += f"\n  This matches a known mistake: {mistake}."
-                raise CheckFailed(message)
-            if call.grad_changed:
-                raise CheckFailed(f"{where}: {GRAD_CHANGED}")
-            for key in state_keys:
-                if not isinstance(state, dict) or key not in state:
-                    raise CheckFailed(f"{where}: keep the state entry {key!r} in `state`.")
-                problem = compare(state[key], want[key], rtol=rtol, atol=step_atol, dtype=False)
-                if problem:
-                    raise CheckFailed(
-                        f"{where}:\n  state[{key!r}] {problem}\n"
-                        f"  expected: {describe(want[key])}\n  got:      {describe(state[key])}"
-                    )
-    if count == 0:
+        )
+    if not runs:
         raise CheckFailed(f"{kind}: no cases were given for {name} (a bug in the course).")
+    failed = [r for r in runs if r.failed]
+    if failed:
+        mistake = _explaining_mistake(failed, mistakes, rtol, atol)
+        shown = mistake[1] if mistake else failed[0]
+        message = shown.where + ":" + "".join(f"\n  {line}" for line in shown.lines)
+        if len(failed) > 1:
+            labels = ", ".join(f"'{r.case.label.split(' (')[0]}'" for r in failed)
+            message += f"\n  ({len(failed)} of {len(runs)} runs failed: {labels}.)"
+        if mistake:
+            message += f"\n  This matches a known mistake: {mistake[0]}."
+        raise CheckFailed(message)
     refuse_if_tampered(kind)
 
 
@@ -221,14 +328,3 @@ def _tiny_difference(got: Any, want: torch.Tensor) -> bool:
     if not isinstance(got, _Tensor) or got.shape != want.shape or got.dtype != want.dtype:
         return False
     return bool(torch.allclose(_detach(got), want, rtol=1e-6, atol=1e-8))
-
-
-def _matching_mistake(got, case, step, index, mistakes, rtol, atol) -> str | None:
-    for mistake, wrong in (mistakes or {}).items():
-        try:
-            value = reference_path(wrong, case)[step][index]["param"]
-        except Exception:
-            continue
-        if compare(got, value, rtol=rtol, atol=atol, dtype=False) is None:
-            return mistake
-    return None

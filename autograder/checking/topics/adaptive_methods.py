@@ -9,6 +9,9 @@ explains why not in bfloat16, as torch runs it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import torch
 
 from .. import Case, describe, generator, integrity
@@ -31,6 +34,45 @@ STABLE_COEFFICIENTS = [
 def newton_schulz_reference(grad, steps=5, coefficients=NS_COEFFICIENTS, eps=1e-7):
     """torch.optim.Muon's Newton–Schulz, in the dtype of ``grad``."""
     return reference_newton_schulz(grad, steps, coefficients, eps)
+
+
+def _newton_schulz_variant(
+    grad,
+    steps=5,
+    coefficients=NS_COEFFICIENTS,
+    eps=1e-7,
+    *,
+    eps_added=False,
+    no_eps=False,
+    no_transpose_back=False,
+):
+    """Newton–Schulz with one of its details changed."""
+    a, b, c = coefficients
+    tall = grad.size(0) > grad.size(1)
+    x = grad.T if tall else grad
+    norm = x.norm()
+    x = x / (norm + eps if eps_added else norm if no_eps else norm.clamp(min=eps))
+    for _ in range(steps):
+        gram = x @ x.T
+        x = a * x + (b * gram + c * gram @ gram) @ x
+    return x.T if tall and not no_transpose_back else x
+
+
+def newton_schulz_mistakes() -> dict[str, Callable]:
+    """Exercise 11's known mistakes (``None`` where one gives the right answer)."""
+
+    def not_transposed_back(grad, *args, **kwargs):
+        if grad.size(0) <= grad.size(1):
+            return None  # a wide or square matrix is not transposed at all
+        return _newton_schulz_variant(grad, *args, no_transpose_back=True, **kwargs)
+
+    return {
+        "eps added to the norm (G / (‖G‖ + eps)): torch divides by max(‖G‖, eps)": partial(
+            _newton_schulz_variant, eps_added=True
+        ),
+        "eps ignored: torch divides by max(‖G‖, eps)": partial(_newton_schulz_variant, no_eps=True),
+        "a tall matrix worked on as G.T but not transposed back": not_transposed_back,
+    }
 
 
 def newton_schulz_cases(seed: int | None) -> list[Case]:

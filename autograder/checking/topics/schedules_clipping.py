@@ -21,14 +21,13 @@ from .. import (
     CheckFailed,
     begin_check,
     check_kind,
-    compare,
     describe,
     generator,
     integrity,
     refuse_if_tampered,
 )
 from ..draw import coin, integer, log_uniform, uniform
-from ..optim.api import call_student, expect, leaf, require_floats
+from ..optim.api import Expectations, call_student, leaf, require_call, require_floats
 
 _float64 = torch.float64
 _clone = torch.Tensor.clone
@@ -169,6 +168,14 @@ def _step_lr_no_floor(base_lr, epoch, *, step_size, gamma=0.1):
     return base_lr * gamma ** (epoch / step_size)
 
 
+def _step_lr_one_ahead(base_lr, epoch, *, step_size, gamma=0.1):
+    return base_lr * gamma ** ((epoch + 1) // step_size)
+
+
+def _exponential_one_ahead(base_lr, epoch, *, gamma):
+    return base_lr * gamma ** (epoch + 1)
+
+
 def _cosine_no_pi(base_lr, epoch, *, T_max, eta_min=0.0):
     return eta_min + (base_lr - eta_min) * (1 + math.cos(epoch / T_max)) / 2
 
@@ -181,24 +188,93 @@ def _restarts_every_t0(base_lr, epoch, *, T_0, T_mult=1, eta_min=0.0):
     return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * (epoch % T_0) / T_0)) / 2
 
 
-def _one_cycle_boundary(step, *, pct_start=0.3, total_steps, **options):
-    """OneCycleLR with its first phase ending at pct_start·total_steps, not one step before."""
-    shifted = dict(options, pct_start=pct_start + 1 / total_steps, total_steps=total_steps)
-    return float(torch_lrs(lambda o: _lr_scheduler.OneCycleLR(o, **shifted), 1.0, step)[step])
+def _restarts_late(base_lr, epoch, *, T_0, T_mult=1, eta_min=0.0):
+    """A period ends only once T_cur passes T_i (``>`` for ``>=``): at each restart epoch the
+    rate is still eta_min instead of back at base_lr."""
+    t_cur, t_i = epoch, T_0
+    while t_cur > t_i:
+        t_cur -= t_i
+        t_i *= T_mult
+    return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
 
 
+def one_cycle_variant(
+    step,
+    *,
+    max_lr,
+    total_steps,
+    pct_start=0.3,
+    anneal_strategy="cos",
+    div_factor=25.0,
+    final_div_factor=1e4,
+    three_phase=False,
+    late_boundary=False,
+    min_from_max=False,
+    always_cos=False,
+):
+    """OneCycleLR's rate at ``step`` written out, with one of its details changed by a flag:
+    ``late_boundary`` ends the phases at pct_start·total_steps (and twice that), not one
+    (and two) steps before; ``min_from_max`` divides max_lr, not the initial rate, by
+    final_div_factor; ``always_cos`` ignores anneal_strategy."""
+    initial = max_lr / div_factor
+    minimum = (max_lr if min_from_max else initial) / final_div_factor
+    first = pct_start * total_steps - (0 if late_boundary else 1)
+    phases = [(first, initial, max_lr)]
+    if three_phase:
+        phases.append((2 * pct_start * total_steps - (0 if late_boundary else 2), max_lr, initial))
+        phases.append((total_steps - 1, initial, minimum))
+    else:
+        phases.append((total_steps - 1, max_lr, minimum))
+    start = 0.0
+    for i, (end, rate_from, rate_to) in enumerate(phases):
+        if step <= end or i == len(phases) - 1:
+            x = (step - start) / (end - start)
+            if anneal_strategy == "cos" or always_cos:
+                return rate_to + (rate_from - rate_to) * (1 + math.cos(math.pi * x)) / 2
+            return rate_from + (rate_to - rate_from) * x
+        start = end
+    raise AssertionError("unreachable")
+
+
+ONE_EPOCH_AHEAD = "one epoch ahead: after e epochs the rate has been changed e times, not e + 1"
 SCHEDULE_MISTAKES: dict[str, dict[str, Callable]] = {
-    "step_lr": {"gamma**(epoch / step_size) without the floor": _step_lr_no_floor},
+    "step_lr": {
+        "gamma**(epoch / step_size) without the floor": _step_lr_no_floor,
+        ONE_EPOCH_AHEAD: _step_lr_one_ahead,
+    },
+    "exponential_lr": {ONE_EPOCH_AHEAD: _exponential_one_ahead},
     "cosine_annealing_lr": {
         "cos(e/T) instead of cos(π e/T)": _cosine_no_pi,
         "eta_min ignored": _cosine_no_floor,
     },
-    "warm_restarts_lr": {"T_mult ignored (every period T_0 long)": _restarts_every_t0},
+    "warm_restarts_lr": {
+        "T_mult ignored (every period T_0 long)": _restarts_every_t0,
+        "eta_min at each restart epoch instead of base_lr: T_cur runs from 0 to T_i - 1, so "
+        "the period restarts when T_cur reaches T_i (>=, not >)": _restarts_late,
+    },
     "one_cycle_lr": {
         "the first phase ends at pct_start·total_steps (torch ends it one step earlier, at "
-        "pct_start·total_steps − 1)": _one_cycle_boundary,
+        "pct_start·total_steps − 1)": partial(one_cycle_variant, late_boundary=True),
+        "the final rate max_lr / final_div_factor: torch divides the initial rate, "
+        "max_lr / div_factor, by final_div_factor": partial(one_cycle_variant, min_from_max=True),
+        "anneal_strategy ignored (always the cosine)": partial(one_cycle_variant, always_cos=True),
     },
 }
+
+# Each schedule exercise is written without torch's scheduler for it (Exercise 1 forbids
+# every scheduler object; the others the one they re-implement).
+SCHEDULE_FORBID: dict[str, list[str]] = {
+    "step_lr": ["torch.optim.lr_scheduler"],
+    "exponential_lr": ["torch.optim.lr_scheduler"],
+    "cosine_annealing_lr": ["torch.optim.lr_scheduler"],
+    "one_cycle_lr": ["torch.optim.lr_scheduler.OneCycleLR"],
+    "warm_restarts_lr": ["torch.optim.lr_scheduler.CosineAnnealingWarmRestarts"],
+}
+PLATEAU_FORBID = ["torch.optim.lr_scheduler.ReduceLROnPlateau"]
+
+
+def _python_float(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def check_schedule(
@@ -212,57 +288,91 @@ def check_schedule(
 ) -> None:
     """``student`` gives the learning rate at an epoch (for ``one_cycle_lr``, at a step);
     compared with torch's scheduler at every epoch of every configuration, hundreds of
-    epochs each. ``mistakes`` defaults to the schedule's :data:`SCHEDULE_MISTAKES`."""
+    epochs each. ``mistakes`` defaults to the schedule's :data:`SCHEDULE_MISTAKES`; one is
+    named only when it gives the student's rate at every epoch of every failing
+    configuration."""
     mistakes = SCHEDULE_MISTAKES.get(name, {}) if mistakes is None else mistakes
-    kind = check_kind(public)
-    refuse_if_tampered(kind)
+    kind, _ = begin_check(student, public=public, forbid=SCHEDULE_FORBID.get(name, ()))
+    verdicts = Expectations(kind)
     for schedule in schedules(name, seed):
         atol = 1e-12 * max(abs(v) for v in schedule.lrs)
-        for epoch, want in enumerate(schedule.lrs):
+        got = []
+        for epoch in range(len(schedule.lrs)):
             label = f"{schedule.label}, epoch {epoch}"
             args = _args(name, schedule, epoch)
-            got = call_student(kind, student, label, *args, **schedule.options)
-            if type(got) not in (int, float):
+            value = call_student(kind, student, label, *args, **schedule.options)
+            if not _python_float(value):
                 raise CheckFailed(
-                    f"{kind} '{label}' failed: return a Python float, got {describe(got)}"
+                    f"{kind} '{label}' failed: return a Python float, got {describe(value)}"
                 )
-            if not math.isclose(got, want, rel_tol=rtol, abs_tol=atol):
-                message = (
-                    f"{kind} '{label}' failed: expected {want!r} (torch.optim.lr_scheduler), "
-                    f"got {got!r}"
-                )
-                for mistake, wrong in (mistakes or {}).items():
-                    try:
-                        value = wrong(*args, **schedule.options)
-                    except Exception:
-                        continue
-                    if math.isclose(value, got, rel_tol=rtol, abs_tol=atol):
-                        message += f"\n  This matches a known mistake: {mistake}."
-                        break
-                raise CheckFailed(message)
+            got.append(float(value))
+        wrong = {
+            mistake: partial(_rates, fn, name, schedule) for mistake, fn in (mistakes or {}).items()
+        }
+        unit = "step" if name == "one_cycle_lr" else "epoch"
+        verdicts.expect(
+            schedule.label,
+            f"the rate at every {unit}, from 0 to {len(got) - 1} (torch.optim.lr_scheduler; "
+            f"item e is {unit} e)",
+            got,
+            schedule.lrs,
+            rtol=rtol,
+            atol=atol,
+            mistakes=wrong,
+            shown=partial(_differing_item, got, schedule.lrs),
+        )
+    verdicts.verdict()
     refuse_if_tampered(kind)
+
+
+def _rates(fn: Callable, name: str, schedule: Schedule) -> list[float]:
+    """A (wrong) schedule function's rate at every epoch of ``schedule``."""
+    return [fn(*_args(name, schedule, e), **schedule.options) for e in range(len(schedule.lrs))]
+
+
+def _differing_item(got: list, want: list, problem: str) -> tuple[Any, Any]:
+    """The items ``compare`` found differing ("item 37: ..."), to show instead of the lists."""
+    head = problem.split(":")[0]
+    if head.startswith("item "):
+        index = int(head.removeprefix("item "))
+        return want[index], got[index]
+    return want, got
 
 
 def _args(name: str, schedule: Schedule, epoch: int) -> tuple:
     return (epoch,) if name == "one_cycle_lr" else (schedule.base_lr, epoch)
 
 
-def _cosine_from_zero(epoch, *, warmup_iters, start_factor, T_max, min_factor=0.0):
+def _factor_variant(
+    epoch,
+    *,
+    warmup_iters,
+    start_factor,
+    T_max,
+    min_factor=0.0,
+    cosine_from_zero=False,
+    one_short=False,
+    no_floor=False,
+):
+    """The warm-up and cosine factor, with one of its details changed by a flag."""
     if epoch < warmup_iters:
-        return start_factor + (1 - start_factor) * epoch / warmup_iters
-    return min_factor + (1 - min_factor) * (1 + math.cos(math.pi * epoch / T_max)) / 2
-
-
-def _warmup_one_short(epoch, *, warmup_iters, start_factor, T_max, min_factor=0.0):
-    if epoch < warmup_iters:
-        return start_factor + (1 - start_factor) * (epoch + 1) / warmup_iters
-    decay = epoch - warmup_iters
-    return min_factor + (1 - min_factor) * (1 + math.cos(math.pi * decay / T_max)) / 2
+        done = epoch + 1 if one_short else epoch
+        return start_factor + (1 - start_factor) * done / warmup_iters
+    decay = epoch if cosine_from_zero else epoch - warmup_iters
+    floor = 0.0 if no_floor else min_factor
+    return floor + (1 - floor) * (1 + math.cos(math.pi * decay / T_max)) / 2
 
 
 LAMBDA_MISTAKES = {
-    "the cosine counted from epoch 0, not from the end of the warm-up": _cosine_from_zero,
-    "the warm-up reaching 1 one epoch early ((epoch + 1) / warmup_iters)": _warmup_one_short,
+    "the cosine counted from epoch 0, not from the end of the warm-up": partial(
+        _factor_variant, cosine_from_zero=True
+    ),
+    "the warm-up reaching 1 one epoch early ((epoch + 1) / warmup_iters)": partial(
+        _factor_variant, one_short=True
+    ),
+    "min_factor ignored: the cosine decays to min_factor, not to 0": partial(
+        _factor_variant, no_floor=True
+    ),
 }
 
 
@@ -280,6 +390,7 @@ def check_lambda_lr(
     kind = check_kind(public)
     refuse_if_tampered(kind)
     gen, seed = generator(seed)
+    verdicts = Expectations(kind)
     for draw in range(3):
         _, options, last = _options("warmup_cosine_factor", gen, draw)
         base = log_uniform(gen, 1e-4, 1.0)
@@ -294,8 +405,17 @@ def check_lambda_lr(
                 wrong[mistake] = lambda_lrs(fn, last)
             except Exception:
                 continue
-        what = "the learning rates LambdaLR sets with your factor, epoch by epoch"
-        expect(kind, label, what, got, want, rtol=1e-9, atol=1e-12 * base, mistakes=wrong)
+        verdicts.expect(
+            label,
+            f"the rates LambdaLR sets with your factor at epochs 0 to {last}",
+            got,
+            want,
+            rtol=1e-9,
+            atol=1e-12 * base,
+            mistakes=wrong,
+            shown=partial(_differing_item, got, want),
+        )
+    verdicts.verdict()
     refuse_if_tampered(kind)
 
 
@@ -306,7 +426,7 @@ def _lambda_lrs(
 
     def factor(epoch: int) -> float:
         value = fn(epoch, **options)
-        if type(value) not in (int, float):
+        if not _python_float(value):
             raise CheckFailed(
                 f"{kind} '{label}' failed: at epoch {epoch}, return a Python float, "
                 f"got {describe(value)}"
@@ -394,6 +514,8 @@ def plateau_variant(
     at_patience: bool = False,
     ignore_threshold: bool = False,
     ignore_cooldown: bool = False,
+    ignore_min_lr: bool = False,
+    ignore_eps: bool = False,
 ) -> list[float]:
     """ReduceLROnPlateau written out, with one of its details changed by a flag."""
     best = math.inf if mode == "min" else -math.inf
@@ -412,8 +534,8 @@ def plateau_variant(
             cool -= 1
             bad = 0
         if bad > patience or (at_patience and bad == patience):
-            new = max(lr * factor, min_lr)
-            if lr - new > eps:
+            new = lr * factor if ignore_min_lr else max(lr * factor, min_lr)
+            if lr - new > (0.0 if ignore_eps else eps):
                 lr = new
             cool, bad = cooldown, 0
         lrs.append(lr)
@@ -426,6 +548,10 @@ PLATEAU_MISTAKES = {
     ),
     "threshold ignored (any improvement counts)": partial(plateau_variant, ignore_threshold=True),
     "cooldown ignored": partial(plateau_variant, ignore_cooldown=True),
+    "min_lr ignored: the rate never goes below min_lr": partial(
+        plateau_variant, ignore_min_lr=True
+    ),
+    "eps ignored: a cut smaller than eps is not taken": partial(plateau_variant, ignore_eps=True),
 }
 
 
@@ -440,8 +566,8 @@ def check_plateau(
     ``ReduceLROnPlateau.step(metric)``, as a list of floats. ``mistakes`` defaults to
     :data:`PLATEAU_MISTAKES`."""
     mistakes = PLATEAU_MISTAKES if mistakes is None else mistakes
-    kind = check_kind(public)
-    refuse_if_tampered(kind)
+    kind, _ = begin_check(student, public=public, forbid=PLATEAU_FORBID)
+    verdicts = Expectations(kind)
     for label, lr, metrics, options in plateau_cases(seed):
         label = f"{label}, {len(metrics)} epochs"
         want = torch_plateau_lrs(lr, metrics, **options)
@@ -452,20 +578,19 @@ def check_plateau(
                 f"{kind} '{label}' failed: return one learning rate per metric, "
                 f"{len(want)} of them, got {len(got)}"
             )
-        for epoch, (g, w) in enumerate(zip(got, want, strict=True)):
-            if not math.isclose(g, w, rel_tol=1e-12, abs_tol=0.0):
-                message = (
-                    f"{kind} '{label}' failed: first difference at epoch {epoch} (metric "
-                    f"{metrics[epoch]:.6g}): expected lr {w!r} (ReduceLROnPlateau), got {g!r}"
-                )
-                for mistake, wrong in (mistakes or {}).items():
-                    if (
-                        compare(got, wrong(lr, list(metrics), **options), rtol=1e-12, atol=0.0)
-                        is None
-                    ):
-                        message += f"\n  This matches a known mistake: {mistake}."
-                        break
-                raise CheckFailed(message)
+        verdicts.expect(
+            label,
+            "the rate after each epoch's metric (ReduceLROnPlateau; item e is epoch e)",
+            got,
+            want,
+            rtol=1e-12,
+            atol=0.0,
+            mistakes={
+                k: partial(fn, lr, list(metrics), **options) for k, fn in (mistakes or {}).items()
+            },
+            shown=partial(_differing_item, got, want),
+        )
+    verdicts.verdict()
     refuse_if_tampered(kind)
 
 
@@ -537,14 +662,16 @@ def clip_norm_variant(
     per_tensor: bool = False,
     summed: bool = False,
     no_epsilon: bool = False,
+    no_minimum: bool = False,
+    after: bool = False,
 ) -> float:
     """Clipping by the total norm, with one of its details changed by a flag."""
     norms = [float(torch.linalg.vector_norm(g, norm_type)) for g in grads]
     total = sum(norms) if summed else total_norm(grads, norm_type)
     for g, own in zip(grads, norms, strict=True):
-        scale = own if per_tensor else total
-        g.mul_(min(1.0, max_norm / (scale + (0.0 if no_epsilon else 1e-6))))
-    return total
+        ratio = max_norm / ((own if per_tensor else total) + (0.0 if no_epsilon else 1e-6))
+        g.mul_(ratio if no_minimum else min(1.0, ratio))
+    return total_norm(grads, norm_type) if after else total
 
 
 CLIP_NORM_MISTAKES = {
@@ -555,6 +682,11 @@ CLIP_NORM_MISTAKES = {
         clip_norm_variant, summed=True
     ),
     "max_norm / total without torch's + 1e-6": partial(clip_norm_variant, no_epsilon=True),
+    "gradients scaled up when their norm is below max_norm: the factor is min(1, max_norm / "
+    "(N + 1e-6))": partial(clip_norm_variant, no_minimum=True),
+    "the norm after clipping returned: return N, the norm before": partial(
+        clip_norm_variant, after=True
+    ),
 }
 
 
@@ -565,6 +697,30 @@ CLIP_NORM_FORBID = [
 ]
 CLIP_VALUE_FORBID = ["torch.nn.utils.clip_grad_value_"]
 
+NOT_IN_PLACE = (
+    "the tensors in grads were not changed in place: the caller's gradients (each p.grad) "
+    "are still as they were. Writing grads[i] = ... or g = ... only rebinds a name; change "
+    "each tensor itself ({example})"
+)
+
+
+NOT_CHANGED = (
+    "the tensors left as they were: g = ... makes a new tensor and rebinds the name; change "
+    "each tensor in place ({example})"
+)
+
+
+def _changed_in_place(
+    kind: str, label: str, given: list, originals: list[torch.Tensor], example: str
+) -> list[torch.Tensor]:
+    """The tensors the caller gave, after the call: a list whose items were replaced, or
+    tensors left as they were while new ones were made, fail here."""
+    if len(given) != len(originals) or any(
+        a is not b for a, b in zip(given, originals, strict=False)
+    ):
+        raise CheckFailed(f"{kind} '{label}' failed: " + NOT_IN_PLACE.format(example=example))
+    return originals
+
 
 def check_clip_norm(
     student: Callable,
@@ -574,50 +730,72 @@ def check_clip_norm(
     mistakes: Mapping[str, Callable] | None = None,
 ) -> None:
     """``student(grads, max_norm, norm_type=2.0)`` scales the tensors of ``grads`` in place
-    and returns their total norm (a float or a 0-dim tensor). ``mistakes`` defaults to
-    :data:`CLIP_NORM_MISTAKES`."""
+    and returns their total norm before clipping (a float or a 0-dim tensor). ``mistakes``
+    defaults to :data:`CLIP_NORM_MISTAKES`."""
     mistakes = CLIP_NORM_MISTAKES if mistakes is None else mistakes
     kind, _ = begin_check(student, public=public, forbid=CLIP_NORM_FORBID)
+    verdicts = Expectations(kind)
     for label, grads, options in clip_cases(seed):
         want_grads, want_total = torch_clip_norm(grads, **options)
         given = [_clone(g) for g in grads]
+        originals = list(given)
         total = call_student(kind, student, label, given, **options)
+        _changed_in_place(kind, label, given, originals, "g.mul_(c), g *= c")
         if isinstance(total, _Tensor) and total.requires_grad:
             total = _detach(total)
-        wrong: dict[str, Any] = {}
+        wrong_grads: dict[str, Any] = {}
+        wrong_totals: dict[str, Any] = {}
         for mistake, fn in (mistakes or {}).items():
             copies = [_clone(g) for g in grads]
             try:
-                fn(copies, **options)
+                wrong_totals[mistake] = fn(copies, **options)
             except Exception:
                 continue
-            wrong[mistake] = copies
+            wrong_grads[mistake] = copies
+        wrong_grads[NOT_CHANGED.format(example="g.mul_(c), g *= c")] = grads
         what = "the gradients after clipping (changed in place)"
-        expect(kind, label, what, given, want_grads, mistakes=wrong)
+        verdicts.expect(label, what, originals, want_grads, mistakes=wrong_grads)
         if total is None:
             raise CheckFailed(f"{kind} '{label}' failed: return the total norm (you returned None)")
-        expect(kind, label, "the total norm you return", total, want_total, rtol=1e-10)
+        verdicts.expect(
+            label,
+            "the total norm you return (before clipping)",
+            total,
+            want_total,
+            rtol=1e-10,
+            mistakes=wrong_totals,
+        )
+    verdicts.verdict()
     refuse_if_tampered(kind)
 
 
 def check_clip_value(student: Callable, seed: int | None, *, public: bool = True) -> None:
     """``student(grads, clip_value)`` clamps the tensors of ``grads`` in place."""
     kind, _ = begin_check(student, public=public, forbid=CLIP_VALUE_FORBID)
+    verdicts = Expectations(kind)
     for label, grads, clip_value in clip_value_cases(seed):
         params = [torch.zeros_like(g, requires_grad=True) for g in grads]
         for p, g in zip(params, grads, strict=True):
             p.grad = _clone(g)
         _clip_grad_value_(params, clip_value)
         given = [_clone(g) for g in grads]
+        originals = list(given)
         call_student(kind, student, label, given, clip_value)
-        expect(
-            kind,
+        _changed_in_place(kind, label, given, originals, "g.clamp_(...)")
+        verdicts.expect(
             label,
             "the gradients after clipping (changed in place)",
-            given,
+            originals,
             [p.grad for p in params],
-            mistakes={"clamped to [0, clip_value]": [g.clamp(0, clip_value) for g in grads]},
+            mistakes={
+                NOT_CHANGED.format(example="g.clamp_(...)"): grads,
+                "clamped to [0, clip_value]": [g.clamp(0, clip_value) for g in grads],
+                "clamped from above only: entries below -clip_value were left": [
+                    g.clamp(max=clip_value) for g in grads
+                ],
+            },
         )
+    verdicts.verdict()
     refuse_if_tampered(kind)
 
 
@@ -630,18 +808,28 @@ def cliff_loss(w: torch.Tensor) -> torch.Tensor:
     return ((w**30).sum() - 0.5) ** 2
 
 
-def clipped_reference(w0, loss_fn, *, lr, steps, max_norm, clip=True):
-    """SGD with the gradient's norm clipped, from the gradient and the rule written out."""
+def clipped_reference(w0, loss_fn, *, lr, steps, max_norm, clip=True, accumulate=False):
+    """SGD with the gradient's norm clipped, from the gradient and the rule written out.
+
+    ``clip=False`` does not clip, ``clip="value"`` clamps each entry to ``max_norm``
+    instead; ``accumulate`` keeps adding into the (clipped) gradient, as a loop that forgot
+    ``zero_grad()`` does."""
     w = _clone(_detach(w0))
     losses = []
+    kept = None
     for _ in range(steps):
         x = _clone(w).requires_grad_(True)
         loss = loss_fn(x)
         (grad,) = torch.autograd.grad(loss, x)
         losses.append(float(_detach(loss)))
-        norm = float(torch.linalg.vector_norm(grad))
-        if clip:
+        if accumulate and kept is not None:
+            grad = kept + grad
+        if clip == "value":
+            grad = grad.clamp(-max_norm, max_norm)
+        elif clip:
+            norm = float(torch.linalg.vector_norm(grad))
             grad = grad * min(1.0, max_norm / (norm + 1e-6))
+        kept = grad
         w = w - lr * grad
     return losses, w
 
@@ -687,15 +875,57 @@ def check_clipped_training(student: Callable, seed: int | None, *, public: bool 
     gradient's norm between ``backward()`` and ``step()``; returns the losses as floats."""
     kind = check_kind(public)
     refuse_if_tampered(kind)
+    verdicts = Expectations(kind)
     for label, w0, loss_fn, options in clipped_cases(seed):
         losses, w_want = clipped_reference(w0, loss_fn, **options)
-        plain, w_plain = clipped_reference(w0, loss_fn, clip=False, **options)
+        variants = {
+            "the gradient was not clipped (clip between backward() and step())": (
+                clipped_reference(w0, loss_fn, clip=False, **options)
+            ),
+            "gradients accumulated: zero_grad() was not called before each backward()": (
+                clipped_reference(w0, loss_fn, accumulate=True, **options)
+            ),
+            "each entry clamped to max_norm (clip_grad_value_): clip the norm of the whole "
+            "gradient (clip_grad_norm_)": clipped_reference(w0, loss_fn, clip="value", **options),
+        }
+        after = [*losses[1:], float(_detach(loss_fn(w_want)))]
         w = leaf(w0)
-        got = call_student(kind, student, label, w, loss_fn, **options)
+        got = require_call(
+            kind,
+            label,
+            ["torch.optim.SGD"],
+            partial(
+                call_student,
+                kind,
+                student,
+                label,
+                w,
+                loss_fn,
+                **options,
+                arguments=("w", "loss_fn"),
+                may_change=("w",),
+            ),
+            f"{getattr(student, '__name__', 'train_clipped')} never used torch.optim.SGD: build "
+            "the optimizer and call its step(), as the exercise asks",
+        )
         got = require_floats(kind, label, "the list of losses you return", got)
-        not_clipped = "the gradient was not clipped (clip between backward() and step())"
-        expect(kind, label, "the losses", got, losses, mistakes={not_clipped: plain})
-        expect(kind, label, "w after training", _detach(w), w_want, mistakes={not_clipped: w_plain})
+        verdicts.expect(
+            label,
+            "the losses",
+            got,
+            losses,
+            mistakes={k: v[0] for k, v in variants.items()}
+            | {"each loss recorded after its step (compute it before step())": after},
+            shown=partial(_differing_item, got, losses),
+        )
+        verdicts.expect(
+            label,
+            "w after training",
+            _detach(w),
+            w_want,
+            mistakes={k: v[1] for k, v in variants.items()},
+        )
+    verdicts.verdict()
     refuse_if_tampered(kind)
 
 
@@ -720,6 +950,7 @@ def check_closure(make_closure: Callable, seed: int | None, *, public: bool = Tr
     kind = check_kind(public)
     refuse_if_tampered(kind)
     gen, seed = generator(seed)
+    verdicts = Expectations(kind)
     for _ in range(3):
         point = 2 * torch.randn(2, generator=gen, dtype=_float64)
         label = f"xy = {describe(point)}, seed {seed}"
@@ -733,13 +964,27 @@ def check_closure(make_closure: Callable, seed: int | None, *, public: bool = Tr
         for call, stale in (("first", 123.0 + true_grad), ("second", 123.0 + 2 * true_grad)):
             loss = call_student(kind, closure, label)
             what = f"the {call} call of your closure"
-            expect(kind, label, f"{what}: the loss it returns", loss, rosenbrock_value(point))
+            verdicts.expect(
+                label,
+                f"{what}: the loss it returns",
+                loss,
+                rosenbrock_value(point),
+                mistakes={"b = 10 instead of 100 in Rosenbrock's function": _rosenbrock_b10(point)},
+            )
             grad = xy.grad
             if grad is None:
-                raise CheckFailed(f"{kind} '{label}' failed: {what} left xy.grad empty")
+                raise CheckFailed(
+                    f"{kind} '{label}' failed: {what} left xy.grad empty (call backward() on "
+                    "the loss)"
+                )
             forgot = {"the old gradient was not cleared first (zero_grad)": stale}
-            expect(kind, label, f"{what}: xy.grad", _detach(grad), true_grad, mistakes=forgot)
+            verdicts.expect(label, f"{what}: xy.grad", _detach(grad), true_grad, mistakes=forgot)
+    verdicts.verdict()
     refuse_if_tampered(kind)
+
+
+def _rosenbrock_b10(xy: torch.Tensor) -> torch.Tensor:
+    return (1 - xy[0]) ** 2 + 10 * (xy[1] - xy[0] ** 2) ** 2
 
 
 def lbfgs_starts(seed: int | None) -> list[tuple[float, float]]:
@@ -755,19 +1000,24 @@ def check_minimum(student: Callable, seed: int | None, *, public: bool = True) -
     (2,), within 1e-6 of (1, 1)."""
     kind = check_kind(public)
     refuse_if_tampered(kind)
+    verdicts = Expectations(kind)
     for start in lbfgs_starts(seed):
         label = f"start {describe(start)}"
         got = call_student(kind, student, label, start)
         if not isinstance(got, _Tensor):
             raise CheckFailed(f"{kind} '{label}' failed: return a tensor, got {describe(got)}")
+        if got.dtype != _float64:
+            raise CheckFailed(
+                f"{kind} '{label}' failed: return a float64 tensor, got {got.dtype} (build xy "
+                "with dtype=torch.float64: L-BFGS then works in float64 too)"
+            )
         if got.requires_grad:
             raise CheckFailed(
                 f"{kind} '{label}' failed: the tensor you return still requires grad (it is "
                 "the optimizer's leaf, or made from it): return xy.detach(), a tensor "
                 "outside the graph"
             )
-        expect(
-            kind,
+        verdicts.expect(
             label,
             "the minimum found (within 1e-6 of (1, 1), in float64)",
             got,
@@ -775,8 +1025,7 @@ def check_minimum(student: Callable, seed: int | None, *, public: bool = True) -
             rtol=0.0,
             atol=1e-6,
         )
-        if got.dtype != _float64:
-            raise CheckFailed(f"{kind} '{label}' failed: return float64, got {got.dtype}")
+    verdicts.verdict()
     refuse_if_tampered(kind)
 
 

@@ -16,9 +16,26 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from .. import Case, CheckFailed, check_kind, describe, generator, integrity, refuse_if_tampered
+from .. import (
+    Case,
+    CheckFailed,
+    check_function,
+    check_kind,
+    describe,
+    generator,
+    integrity,
+    refuse_if_tampered,
+)
 from ..draw import log_uniform, uniform
-from ..optim.api import call_student, expect, leaf, least_squares, require_floats
+from ..optim.api import (
+    Expectations,
+    call_student,
+    innermost,
+    leaf,
+    least_squares,
+    require_call,
+    require_floats,
+)
 from ..optim.mistakes import sgd_other_convention
 
 _float64 = torch.float64
@@ -53,6 +70,52 @@ def gd_cases(seed: int | None, draws: int = 4) -> list[Case]:
     ]
 
 
+def _gd_accumulated(x0: float, lr: float, steps: int) -> torch.Tensor:
+    """Gradient descent on ``y = 4x²`` whose gradient is never cleared: each step moves by
+    the sum of every gradient so far (``backward()`` adds into ``x.grad``)."""
+    path, x, total = [x0], x0, 0.0
+    for _ in range(steps):
+        total += 8 * x
+        x = x - lr * total
+        path.append(x)
+    return torch.tensor(path, dtype=_float64)
+
+
+def gd_mistakes() -> dict[str, Callable]:
+    """Exercise 1's known mistakes, as functions of ``(x0, lr, steps)``."""
+    return {
+        "the learning rate ignored (x <- x - g)": lambda x0, lr, n: gd_closed_form(x0, 1.0, n),
+        "the gradient never cleared: backward() adds into x.grad, so each step used the sum "
+        "of every gradient so far (set x.grad = None or x.grad.zero_() after each step)": (
+            _gd_accumulated
+        ),
+        "x0 left out: the path starts with x0 and holds steps + 1 values": lambda x0, lr, n: (
+            gd_closed_form(x0, lr, n)[1:]
+        ),
+    }
+
+
+AUTOGRAD = ["torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward"]
+
+
+def check_gd_path(student: Callable, seed: int | None, *, public: bool = True) -> None:
+    """``student(x0, lr, steps)`` is the gradient-descent path on ``y = 4x²``, compared with
+    the closed form; its gradients must come from autograd, as the exercise asks."""
+    cases = gd_cases(seed) if public else gd_cases(None, draws=8)
+    check_function(student, gd_closed_form, cases, rtol=1e-9, public=public, mistakes=gd_mistakes())
+    kind = check_kind(public)
+    x0, lr, steps = cases[0].args
+    require_call(
+        kind,
+        cases[0].label,
+        AUTOGRAD,
+        lambda: call_student(kind, student, cases[0].label, x0, lr, steps),
+        f"{getattr(student, '__name__', 'gd_path')} never asked autograd for a gradient: "
+        "compute each one with backward() or torch.autograd.grad, as the exercise asks (not "
+        "8x by hand).",
+    )
+
+
 def _one_step(curvature: float, lr: float, x0: float) -> float:
     """One step of gradient descent on ``f(x) = curvature/2 · x²``, the gradient by autograd."""
     x = torch.tensor(x0, dtype=_float64, requires_grad=True)
@@ -70,6 +133,7 @@ def check_lr_limits(student: Callable, seed: int | None, *, public: bool = True)
     gen, seed = generator(seed)
     curvatures = [8.0, 2.0] if public else []
     curvatures += [log_uniform(gen, 0.05, 50.0) for _ in range(3)]
+    verdicts = Expectations(kind)
     for h in curvatures:
         label = f"curvature h={h:.6g}, seed {seed}"
         got = call_student(kind, student, label, h)
@@ -80,57 +144,59 @@ def check_lr_limits(student: Callable, seed: int | None, *, public: bool = True)
             )
         limit, fastest = got
         for what, value in (("lr_limit", limit), ("lr_fastest", fastest)):
-            if type(value) not in (int, float) or not math.isfinite(value) or value <= 0:
+            python = isinstance(value, int | float) and not isinstance(value, bool)
+            if not python or not math.isfinite(value) or value <= 0:
                 raise CheckFailed(
-                    f"{kind} '{label}' failed: {what} should be a positive Python number, "
+                    f"{kind} '{label}' failed: {what} should be a positive Python float, "
                     f"got {describe(value)}"
                 )
         x0 = 1.5
-        expect(
-            kind,
+
+        def steps(limit_rate: float, fastest_rate: float, h=h, x0=x0) -> list[float]:
+            return [_one_step(h, limit_rate, x0), _one_step(h, fastest_rate, x0)]
+
+        verdicts.expect(
             label,
-            "one step at lr_limit should land on -x0 (the factor 1 - lr·h is -1)",
-            _one_step(h, limit, x0),
-            -x0,
+            "one step from x0 = 1.5 at lr_limit, then at lr_fastest, should land on -x0 (the "
+            "factor 1 - lr·h is -1) and on the minimum 0",
+            steps(limit, fastest),
+            [-x0, 0.0],
             rtol=1e-9,
             atol=1e-12,
             mistakes={
-                "1/h is the rate that reaches the minimum in one step, not the limit": (
-                    _one_step(h, 1 / h, x0)
+                "lr_limit and lr_fastest swapped: 1/h reaches the minimum in one step, 2/h is "
+                "the limit": steps(1 / h, 2 / h),
+                "1/h is the rate that reaches the minimum in one step, not the limit": steps(
+                    1 / h, 1 / h
                 ),
-                "the gradient of h/2·x² is h·x, not h/2·x": _one_step(h, 4 / h, x0),
+                "2/h is the limit, where the factor 1 - lr·h is -1, not the fastest rate": steps(
+                    2 / h, 2 / h
+                ),
+                "the gradient of h/2·x² is h·x, not h/2·x": steps(4 / h, 2 / h),
                 "the rates of y = 4x² (h = 8) whatever the curvature: write them in terms of "
-                "h": _one_step(h, 0.25, x0),
+                "h": None if h == 8.0 else steps(0.25, 0.125),
             },
         )
-        expect(
-            kind,
-            label,
-            "one step at lr_fastest should land on the minimum 0",
-            _one_step(h, fastest, x0),
-            0.0,
-            rtol=0.0,
-            atol=1e-12,
-            mistakes={
-                "2/h is the limit, where the factor 1 - lr·h is -1": _one_step(h, 2 / h, x0),
-                "the rates of y = 4x² (h = 8) whatever the curvature: write them in terms of "
-                "h": _one_step(h, 0.125, x0),
-            },
-        )
+    verdicts.verdict()
     refuse_if_tampered(kind)
 
 
 # ------------------------------------------------------------------ the optimizer API
 
 
+ZERO_GRAD = "gradients accumulated: zero_grad() was not called before each backward()"
+
+
 def check_fit_line(student: Callable, seed: int | None, *, public: bool = True, draws: int = 3):
-    """``student(w, x, y, *, lr, steps)`` runs SGD on ``mean((x @ w - y)**2)`` with
-    ``zero_grad``/``backward``/``step``; it returns the loss before each step as Python
-    floats and leaves the trained weights in ``w``. The expected numbers come from the
-    gradient worked out by hand."""
+    """``student(w, x, y, *, lr, steps)`` runs ``torch.optim.SGD`` on
+    ``mean((x @ w - y)**2)`` with ``zero_grad``/``backward``/``step``; it returns the loss
+    before each step as Python floats, leaves the trained weights in ``w`` and ``x``, ``y``
+    as they were. The expected numbers come from the gradient worked out by hand."""
     kind = check_kind(public)
     refuse_if_tampered(kind)
     gen, seed = generator(seed)
+    name = getattr(student, "__name__", "fit_line")
+    verdicts = Expectations(kind)
     for _ in range(draws):
         data = least_squares(gen)
         lr = log_uniform(gen, 0.01, 0.1)
@@ -144,19 +210,50 @@ def check_fit_line(student: Callable, seed: int | None, *, public: bool = True, 
             losses_acc.append(float(data.loss(w_acc)))
             acc = acc + data.loss_grad(w_acc)
             w_acc = w_acc - lr * acc
+        after = [*losses[1:], float(data.loss(w_ref))]
         w = leaf(data.w)
-        got = call_student(kind, student, label, w, data.x, data.y, lr=lr, steps=steps)
-        got = require_floats(kind, label, "the list of losses you return", got)
-        forgot = {"gradients accumulated: zero_grad() was not called": losses_acc}
-        expect(kind, label, "the losses returned", got, losses, mistakes=forgot)
-        expect(
+
+        def run(w=w, data=data, lr=lr, steps=steps, label=label):
+            return call_student(
+                kind,
+                student,
+                label,
+                w,
+                data.x,
+                data.y,
+                lr=lr,
+                steps=steps,
+                arguments=("w", "x", "y"),
+                may_change=("w",),
+            )
+
+        got = require_call(
             kind,
+            label,
+            ["torch.optim.SGD"],
+            run,
+            f"{name} never used torch.optim.SGD: build the optimizer and call its step(), as "
+            "the exercise asks (not an update written by hand)",
+        )
+        got = require_floats(kind, label, "the list of losses you return", got)
+        verdicts.expect(
+            label,
+            "the losses returned",
+            got,
+            losses,
+            mistakes={
+                ZERO_GRAD: losses_acc,
+                "each loss recorded after its step (compute it before step())": after,
+            },
+        )
+        verdicts.expect(
             label,
             "the weights left in w",
             _detach(w),
             w_ref,
-            mistakes={"gradients accumulated: zero_grad() was not called": w_acc},
+            mistakes={ZERO_GRAD: w_acc},
         )
+    verdicts.verdict()
     refuse_if_tampered(kind)
 
 
@@ -167,6 +264,7 @@ def check_param_groups(student: Callable, seed: int | None, *, public: bool = Tr
     kind = check_kind(public)
     refuse_if_tampered(kind)
     gen, seed = generator(seed)
+    verdicts = Expectations(kind)
     for _ in range(3):
         a = least_squares(gen)
         b = least_squares(gen, n=a.x.shape[0])
@@ -178,25 +276,55 @@ def check_param_groups(student: Callable, seed: int | None, *, public: bool = Tr
         def loss_fn(w1, w2, a=a, b=b):
             return (((a.x @ w1) * (b.x @ w2) - a.y) ** 2).mean()
 
-        r1, r2 = leaf(a.w), leaf(b.w)
-        opt1 = torch.optim.SGD([r1], lr=lr, momentum=momentum)
-        opt2 = torch.optim.SGD([r2], lr=lr2, momentum=momentum)
-        for _ in range(steps):
-            opt1.zero_grad()
-            opt2.zero_grad()
-            loss_fn(r1, r2).backward()
-            opt1.step()
-            opt2.step()
-        # The mistake: both tensors trained at lr.
-        s1, s2 = leaf(a.w), leaf(b.w)
-        same = torch.optim.SGD([s1, s2], lr=lr, momentum=momentum)
-        for _ in range(steps):
-            same.zero_grad()
-            loss_fn(s1, s2).backward()
-            same.step()
+        def train(lrs, momenta, zero=True, a=a, b=b, loss_fn=loss_fn, steps=steps):
+            """Two tensors, each with its own SGD (so each its own lr and momentum)."""
+            r1, r2 = leaf(a.w), leaf(b.w)
+            opts = [
+                torch.optim.SGD([r], lr=rate, momentum=m)
+                for r, rate, m in zip((r1, r2), lrs, momenta, strict=True)
+            ]
+            for _ in range(steps):
+                if zero:
+                    for opt in opts:
+                        opt.zero_grad()
+                loss_fn(r1, r2).backward()
+                for opt in opts:
+                    opt.step()
+            return _detach(r1), _detach(r2)
+
+        r1, r2 = train((lr, lr2), (momentum, momentum))
+        # Each mistake: its groups' (lrs, momenta), and where it leaves w1 and w2 (the loss
+        # couples them: a slip in one group moves both tensors).
+        variants = {
+            "w2 trained at lr instead of lr2": ((lr, lr), (momentum, momentum), True),
+            "w2's group without momentum: add_param_group takes the momentum from the "
+            "optimizer's defaults unless the group sets another": (
+                (lr, lr2),
+                (momentum, 0.0),
+                True,
+            ),
+            "w1's group without momentum: pass momentum to SGD(...) itself": (
+                (lr, lr2),
+                (0.0, momentum),
+                True,
+            ),
+            ZERO_GRAD: ((lr, lr2), (momentum, momentum), False),
+        }
+        wrong = {k: (*v[:2], train(v[0], v[1], zero=v[2])) for k, v in variants.items()}
         w1, w2 = leaf(a.w), leaf(b.w)
         optimizer = call_student(
-            kind, student, label, w1, w2, loss_fn, lr=lr, lr2=lr2, momentum=momentum, steps=steps
+            kind,
+            student,
+            label,
+            w1,
+            w2,
+            loss_fn,
+            lr=lr,
+            lr2=lr2,
+            momentum=momentum,
+            steps=steps,
+            arguments=("w1", "w2", "loss_fn"),
+            may_change=("w1", "w2"),
         )
         if not isinstance(optimizer, torch.optim.SGD):
             raise CheckFailed(
@@ -204,36 +332,54 @@ def check_param_groups(student: Callable, seed: int | None, *, public: bool = Tr
                 f"{describe(optimizer)}"
             )
         groups = optimizer.param_groups
-        lrs = [g.get("lr") for g in groups]
-        expect(kind, label, "the learning rate of each param group", lrs, [lr, lr2])
+        if len(groups) != 2:
+            raise CheckFailed(
+                f"{kind} '{label}' failed: the optimizer should have two param groups (w1's, "
+                f"then w2's, added with add_param_group), it has {len(groups)}"
+            )
         for i, group in enumerate(groups):
-            expect(kind, label, f"group {i}'s momentum", group.get("momentum"), momentum)
             params = group.get("params", [])
             if len(params) != 1 or params[0] is not (w1, w2)[i]:
                 raise CheckFailed(
                     f"{kind} '{label}' failed: param group {i} should hold exactly "
                     f"{'w1' if i == 0 else 'w2'} (the tensor you were given)."
                 )
-        expect(kind, label, "w1 after training", _detach(w1), _detach(r1))
-        expect(
-            kind,
+        verdicts.expect(
             label,
-            "w2 after training",
-            _detach(w2),
-            _detach(r2),
-            mistakes={"w2 trained at lr instead of lr2": _detach(s2)},
+            "the learning rate of each param group",
+            [g.get("lr") for g in groups],
+            [lr, lr2],
+            mistakes={k: list(v[0]) for k, v in wrong.items()},
         )
+        verdicts.expect(
+            label,
+            "each group's momentum",
+            [g.get("momentum") for g in groups],
+            [momentum, momentum],
+            mistakes={k: list(v[1]) for k, v in wrong.items()},
+        )
+        for i, (got, want) in enumerate(zip((w1, w2), (r1, r2), strict=True)):
+            verdicts.expect(
+                label,
+                f"w{i + 1} after training",
+                _detach(got),
+                want,
+                mistakes={k: v[2][i] for k, v in wrong.items()},
+            )
+    verdicts.verdict()
     refuse_if_tampered(kind)
 
 
 def check_resume(student: Callable, seed: int | None, *, public: bool = True):
     """``student(w, loss_fn, *, lr, momentum, steps, stop)`` trains for ``stop`` steps, saves
-    the optimizer's ``state_dict`` with ``torch.save``, loads it into a fresh optimizer, trains
-    the remaining steps and returns the checkpoint's bytes.
+    the optimizer's ``state_dict`` with ``torch.save``, loads it into a fresh optimizer
+    (``load_state_dict``), trains the remaining steps and returns the checkpoint's bytes.
     ``w`` must end exactly where an uninterrupted run ends."""
     kind = check_kind(public)
     refuse_if_tampered(kind)
     gen, seed = generator(seed)
+    name = getattr(student, "__name__", "resume_sgd")
+    verdicts = Expectations(kind)
     for _ in range(2):
         data = least_squares(gen)
         lr, momentum = log_uniform(gen, 0.01, 0.1), uniform(gen, 0.5, 0.95)
@@ -247,18 +393,39 @@ def check_resume(student: Callable, seed: int | None, *, public: bool = True):
             saved = None
             for i in range(steps):
                 if i == stop:
-                    saved = {"buf": _clone(opt.state[w]["momentum_buffer"])}
+                    saved = _clone(opt.state[w]["momentum_buffer"])
                     if restart:
                         opt = torch.optim.SGD([w], lr=lr, momentum=momentum)
                 opt.zero_grad()
                 data.loss(w).backward()
                 opt.step()
-            return _detach(w), saved
+            return _detach(w), saved, _clone(opt.state[w]["momentum_buffer"])
 
-        (w_ref, saved), (w_lost, _) = run(False), run(True)
+        (w_ref, saved, at_end), (w_lost, _, _) = run(False), run(True)
         w = leaf(data.w)
-        checkpoint = call_student(
-            kind, student, label, w, data.loss, lr=lr, momentum=momentum, steps=steps, stop=stop
+
+        def call(w=w, data=data, lr=lr, momentum=momentum, steps=steps, stop=stop, label=label):
+            return call_student(
+                kind,
+                student,
+                label,
+                w,
+                data.loss,
+                lr=lr,
+                momentum=momentum,
+                steps=steps,
+                stop=stop,
+                arguments=("w", "loss_fn"),
+                may_change=("w",),
+            )
+
+        checkpoint = require_call(
+            kind,
+            label,
+            [innermost("torch.optim.Optimizer.load_state_dict")],
+            call,
+            f"{name} never called load_state_dict: the fresh optimizer must get the saved "
+            "state (torch.load, then load_state_dict), as a resumed run would",
         )
         if not isinstance(checkpoint, bytes):
             raise CheckFailed(
@@ -287,22 +454,21 @@ def check_resume(student: Callable, seed: int | None, *, public: bool = True):
                 f"buffer, found {describe(state.get('state'))}"
             )
         assert saved is not None
-        expect(
-            kind,
+        verdicts.expect(
             label,
             f"the momentum buffer saved after {stop} steps",
             buffers[0],
-            saved["buf"],
+            saved,
             rtol=0,
             atol=0,
+            mistakes={f"the state saved after all {steps} steps, not after stop={stop}": at_end},
         )
         groups = state["param_groups"]
-        expect(kind, label, "the saved lr", groups[0].get("lr"), lr, rtol=0, atol=0)
-        expect(
-            kind, label, "the saved momentum", groups[0].get("momentum"), momentum, rtol=0, atol=0
+        verdicts.expect(label, "the saved lr", groups[0].get("lr"), lr, rtol=0, atol=0)
+        verdicts.expect(
+            label, "the saved momentum", groups[0].get("momentum"), momentum, rtol=0, atol=0
         )
-        expect(
-            kind,
+        verdicts.expect(
             label,
             "w after the resumed run (must equal an uninterrupted run exactly)",
             _detach(w),
@@ -311,6 +477,7 @@ def check_resume(student: Callable, seed: int | None, *, public: bool = True):
             atol=0,
             mistakes={"the state was not loaded: momentum restarted from zero": w_lost},
         )
+    verdicts.verdict()
     refuse_if_tampered(kind)
 
 
@@ -336,6 +503,29 @@ def first_differing_by_running(
         if float((_detach(p_torch) - p_other).abs().max()) > tol:
             return step
     return None
+
+
+def _first_change(lrs: Sequence[float], momentum: float) -> int | None:
+    """The first step whose rate differs from the first rate, whatever the momentum."""
+    return next((t for t in range(2, len(lrs) + 1) if lrs[t - 1] != lrs[0]), None)
+
+
+def first_differing_mistakes() -> dict[str, Callable]:
+    """Exercise 8's known mistakes, as functions of ``(lrs, momentum)`` (``None`` where one
+    gives the right answer)."""
+
+    def from_zero(lrs, momentum):
+        step = first_differing_by_running(lrs, momentum)
+        return None if step is None else step - 1
+
+    def momentum_zero(lrs, momentum):
+        return _first_change(lrs, momentum) if momentum == 0 else None
+
+    return {
+        "the first step at the new rate counted from 0 (steps are counted from 1)": from_zero,
+        "momentum 0 not set apart: without momentum both conventions are plain SGD, "
+        "p -= lr*g, and never part": momentum_zero,
+    }
 
 
 def first_differing_cases(seed: int | None) -> list[Case]:
@@ -394,6 +584,19 @@ def best_momentum_by_search(lr: float, curvature: float) -> float:
         else:
             low = m1
     return (low + high) / 2
+
+
+def best_momentum_mistakes() -> dict[str, Callable]:
+    """Exercise 10's known mistakes, as functions of ``(lr, curvature)``."""
+    return {
+        "1 - sqrt(lr·h): the rate at the best momentum, not the momentum": lambda lr, h: (
+            1 - math.sqrt(lr * h)
+        ),
+        "the other root, (1 + sqrt(lr·h))², which is above 1": lambda lr, h: (
+            (1 + math.sqrt(lr * h)) ** 2
+        ),
+        "(1 - lr·h)²: the square root of lr·h forgotten": lambda lr, h: (1 - lr * h) ** 2,
+    }
 
 
 def best_momentum_cases(seed: int | None) -> list[Case]:

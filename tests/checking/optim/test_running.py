@@ -275,3 +275,120 @@ def test_the_course_steps_are_forbidden_to_every_answer():
         )
     for names in FORBID.values():
         assert "autograder.checking.optim.mistakes.sgd_variant" in names
+
+
+# -- every run is played out; a mistake is named only when it explains every failing run ------
+
+from functools import partial  # noqa: E402
+
+from autograder.checking.optim import mistakes as known  # noqa: E402
+
+VARIANTS = {
+    "sgd": (known.sgd_variant, known.SGD_MISTAKES),
+    "asgd": (known.asgd_variant, known.ASGD_MISTAKES),
+    "adagrad": (known.adagrad_variant, known.ADAGRAD_MISTAKES),
+    "rmsprop": (known.rmsprop_variant, known.RMSPROP_MISTAKES),
+    "adadelta": (known.adadelta_variant, known.ADADELTA_MISTAKES),
+    "rprop": (known.rprop_variant, known.RPROP_MISTAKES),
+    "adam": (known.adam_variant, known.ADAM_MISTAKES),
+    "adamw": (
+        partial(known.adam_variant, decoupled=True, weight_decay=1e-2),
+        known.ADAMW_MISTAKES,
+    ),
+    "adamax": (known.adamax_variant, known.ADAMAX_MISTAKES),
+    "nadam": (known.nadam_variant, known.NADAM_MISTAKES),
+    "radam": (known.radam_variant, known.RADAM_MISTAKES),
+    "adafactor": (known.adafactor_variant, known.ADAFACTOR_MISTAKES),
+}
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_each_variant_without_its_flags_is_the_optimizer(name):
+    variant, _ = VARIANTS[name]
+    keys = STATE_KEYS.get(name, ())
+    for seed in (0, None):
+        check_optimizer(variant, OPTIMIZERS[name], optimizer_cases(name, seed), state_keys=keys)
+
+
+@pytest.mark.parametrize(
+    ("name", "mistake"), [(n, m) for n, (_, ms) in VARIANTS.items() for m in ms]
+)
+def test_each_known_mistake_differs_from_torch_and_is_named_as_itself(name, mistake):
+    _, mistakes = VARIANTS[name]
+    for seed in (0, None):
+        with pytest.raises(CheckFailed) as failure:
+            check_optimizer(
+                mistakes[mistake],
+                OPTIMIZERS[name],
+                optimizer_cases(name, seed),
+                mistakes=mistakes,
+                state_keys=STATE_KEYS.get(name, ()),
+            )
+        assert f"known mistake: {mistake}." in str(failure.value)
+
+
+def test_two_mistakes_at_once_are_not_named_as_one():
+    """Nesterov ignored and the first step dampened: each explains some failing runs, neither
+    all of them, so neither is named (the first failing run alone would match one)."""
+    both = partial(known.sgd_variant, ignore_nesterov=True, dampen_first=True)
+    with pytest.raises(CheckFailed) as failure:
+        check_optimizer(both, torch.optim.SGD, optimizer_cases("sgd", 86), mistakes=SGD_MISTAKES)
+    assert "known mistake" not in str(failure.value)
+    assert "runs failed" in str(failure.value)
+
+
+def test_a_failure_lists_the_failing_runs_and_shows_one_tolerance():
+    with pytest.raises(CheckFailed) as failure:
+        check_optimizer(
+            known.sgd_no_nesterov,
+            torch.optim.SGD,
+            optimizer_cases("sgd", 86),
+            mistakes=SGD_MISTAKES,
+        )
+    message = str(failure.value)
+    assert "'Nesterov momentum" in message
+    assert message.count("tolerance") == 1
+    assert "known mistake: nesterov ignored." in message
+
+
+def test_grad_changed_and_put_back_is_refused():
+    """Values restored, but the caller's tensor was written to in place."""
+
+    def sgd_negates_and_restores(param, grad, state, **hyper):
+        grad.neg_()
+        grad.neg_()
+        torch_backed(torch.optim.SGD)(param, grad, state, **hyper)
+
+    with pytest.raises(CheckFailed, match="written to in place"):
+        check_optimizer(sgd_negates_and_restores, torch.optim.SGD, optimizer_cases("sgd", 86))
+
+
+def test_state_may_be_kept_under_any_key_and_the_result_is_ignored():
+    def sgd_own_keys(param, grad, state, **hyper):
+        inner = state.setdefault("mine", {})
+        torch_backed(torch.optim.SGD)(param, grad, inner, **hyper)
+        return param
+
+    check_optimizer(sgd_own_keys, torch.optim.SGD, optimizer_cases("sgd", 86))
+
+
+# -- Expectations: the topic checks' own comparisons ---------------------------------------------
+
+
+def test_expectations_name_a_mistake_only_when_it_explains_every_miss():
+    from autograder.checking.optim.api import Expectations
+
+    verdicts = Expectations("Public check")
+    verdicts.expect("a", "x", 2.0, 1.0, mistakes={"doubled": 2.0, "tripled": 3.0})
+    verdicts.expect("b", "x", 5.0, 2.0, mistakes={"doubled": 4.0, "tripled": 6.0})
+    with pytest.raises(CheckFailed) as failure:
+        verdicts.verdict()
+    assert "known mistake" not in str(failure.value)
+    assert "2 of 2 cases failed" in str(failure.value)
+
+    verdicts = Expectations("Public check")
+    verdicts.expect("a", "x", 2.0, 1.0, mistakes={"doubled": 2.0})
+    verdicts.expect("b", "x", 4.0, 2.0, mistakes={"doubled": lambda: 4.0})
+    verdicts.expect("c", "x", 3.0, 3.0, mistakes={"doubled": 6.0})
+    with pytest.raises(CheckFailed, match="known mistake: doubled"):
+        verdicts.verdict()

@@ -1,6 +1,8 @@
 """Topic 11's own checks: Newton–Schulz's cases and reference (the step functions' checks
 are tested in tests/checking/optim)."""
 
+import re
+
 import pytest
 import torch
 from hypothesis import given
@@ -101,3 +103,25 @@ def test_cases_cover_every_orientation_and_option():
     assert options == {"steps", "coefficients", "eps"}
     large_eps = [c for c in cases if c.kwargs.get("eps", 0) > float(c.args[0].norm())]
     assert large_eps, "an eps larger than the matrix's norm, so that it matters"
+
+
+def test_newton_schulz_mistakes_differ_from_torch_and_are_named():
+    from autograder.checking.topics.adaptive_methods import newton_schulz_mistakes
+
+    mistakes = newton_schulz_mistakes()
+    for mistake, wrong in mistakes.items():
+
+        def student(G, steps=5, coefficients=(3.4445, -4.7750, 2.0315), eps=1e-7, wrong=wrong):
+            value = wrong(G, steps, coefficients, eps)
+            return newton_schulz_reference(G, steps, coefficients, eps) if value is None else value
+
+        for seed in (111, None):
+            with pytest.raises(CheckFailed, match="known mistake: " + re.escape(mistake)):
+                check_function(
+                    student,
+                    newton_schulz_reference,
+                    newton_schulz_cases(seed),
+                    rtol=1e-10,
+                    mistakes=mistakes,
+                    public=seed is not None,
+                )

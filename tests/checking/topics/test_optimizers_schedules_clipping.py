@@ -389,3 +389,76 @@ def test_minimum_check_refuses_float32_and_a_point_not_reached():
         check_minimum(lambda s: minimise(s, finish=lambda xy: xy.detach().float()), seed=0)
     with pytest.raises(CheckFailed, match="minimum found"):
         check_minimum(lambda s: minimise(s, max_iter=3), seed=0)
+
+
+# -- promises besides the values ----------------------------------------------------------------
+
+
+def test_a_schedule_may_not_use_torchs_scheduler():
+    def by_scheduler(base_lr, epoch, *, step_size, gamma=0.1):
+        optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base_lr)
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size, gamma)
+        for _ in range(epoch):
+            optimizer.step()
+            scheduler.step()
+        return scheduler.get_last_lr()[0]
+
+    with pytest.raises(CheckFailed, match="StepLR|lr_scheduler"):
+        check_schedule(by_scheduler, "step_lr", 0)
+
+
+def test_the_one_cycle_variant_without_flags_is_torchs():
+    from autograder.checking.topics.schedules_clipping import one_cycle_variant
+
+    for seed in (0, 1, None):
+        check_schedule(one_cycle_variant, "one_cycle_lr", seed, public=seed is not None)
+
+
+def test_clipping_that_replaces_the_lists_items_is_told_so():
+    def replaces(grads, max_norm, norm_type=2.0):
+        total = clip_by_total_norm([g.clone() for g in grads], max_norm, norm_type)
+        scale = min(1.0, max_norm / (total + 1e-6))
+        for i, g in enumerate(grads):
+            grads[i] = g * scale
+        return total
+
+    with pytest.raises(CheckFailed, match="not changed in place"):
+        check_clip_norm(replaces, 0)
+
+    def rebinds(grads, clip_value):
+        for g in grads:
+            g = g.clamp(-clip_value, clip_value)  # noqa: PLW2901
+
+    with pytest.raises(CheckFailed, match="left as they were"):
+        check_clip_value(rebinds, 0)
+
+
+def test_clipped_training_names_a_forgotten_zero_grad_and_clipping_by_value():
+    def forgets(w, loss_fn, *, lr, steps, max_norm):
+        optimizer = torch.optim.SGD([w], lr=lr)
+        losses = []
+        for _ in range(steps):
+            loss = loss_fn(w)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([w], max_norm)
+            optimizer.step()
+            losses.append(loss.item())
+        return losses
+
+    with pytest.raises(CheckFailed, match="zero_grad"):
+        check_clipped_training(forgets, 0)
+
+    def by_value(w, loss_fn, *, lr, steps, max_norm):
+        optimizer = torch.optim.SGD([w], lr=lr)
+        losses = []
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = loss_fn(w)
+            loss.backward()
+            torch.nn.utils.clip_grad_value_([w], max_norm)
+            optimizer.step()
+            losses.append(loss.item())
+        return losses
+
+    with pytest.raises(CheckFailed, match="clip_grad_value_"):
+        check_clipped_training(by_value, 0)

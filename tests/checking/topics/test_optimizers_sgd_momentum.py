@@ -92,7 +92,7 @@ def test_resume_check_demands_an_exact_resume():
         return checkpoint
 
     check_resume(resume, seed=0)
-    with pytest.raises(CheckFailed, match="momentum restarted from zero"):
+    with pytest.raises(CheckFailed, match="never called load_state_dict"):
         check_resume(lambda *a, **k: resume(*a, load=False, **k), seed=0)
     assert not integrity.verify(restore=False)
 
@@ -193,3 +193,107 @@ def test_best_momentum_cases_keep_lr_times_curvature_below_one():
     for case in best_momentum_cases(0) + best_momentum_cases(None):
         lr, h = case.args
         assert 0 < lr * h < 1
+
+
+# -- what the exercises promise besides the values ----------------------------------------------
+
+
+def gd_by_autograd(x0, lr, steps, *, clear=True, scale=1.0):
+    x = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+    path = [x0]
+    for _ in range(steps):
+        (4 * x**2).backward()
+        with torch.no_grad():
+            x -= lr * scale * x.grad
+        if clear:
+            x.grad = None
+        path.append(x.item())
+    return torch.tensor(path, dtype=torch.float64)
+
+
+def test_gd_path_passes_a_loop_with_backward():
+    from autograder.checking.topics.sgd_momentum import check_gd_path
+
+    check_gd_path(gd_by_autograd, seed=8)
+    check_gd_path(gd_by_autograd, seed=None, public=False)
+
+
+def test_gd_path_by_hand_is_refused_and_a_gradient_never_cleared_is_named():
+    from autograder.checking.topics.sgd_momentum import check_gd_path
+
+    with pytest.raises(CheckFailed, match="never asked autograd"):
+        check_gd_path(lambda x0, lr, n: gd_closed_form(x0, lr, n), seed=8)
+    with pytest.raises(CheckFailed, match="gradient never cleared"):
+        check_gd_path(lambda x0, lr, n: gd_by_autograd(x0, lr, n, clear=False), seed=8)
+
+
+def test_fit_line_by_hand_is_refused():
+    """Right numbers from an update written by hand: the exercise asks for torch.optim.SGD."""
+
+    def by_hand(w, x, y, *, lr, steps):
+        losses = []
+        for _ in range(steps):
+            loss = ((x @ w - y) ** 2).mean()
+            loss.backward()
+            with torch.no_grad():
+                w -= lr * w.grad
+            w.grad = None
+            losses.append(loss.item())
+        return losses
+
+    with pytest.raises(CheckFailed, match="never used torch.optim.SGD"):
+        check_fit_line(by_hand, seed=0)
+
+
+def test_fit_line_may_not_change_x_and_its_late_losses_are_named():
+    def scales_x(w, x, y, *, lr, steps):
+        x /= 1.0  # in place, even if the values stay
+        return fit_line(w, x, y, lr=lr, steps=steps)
+
+    with pytest.raises(CheckFailed, match="the caller's x was written to in place"):
+        check_fit_line(scales_x, seed=0)
+
+    def late(w, x, y, *, lr, steps):
+        optimizer = torch.optim.SGD([w], lr=lr)
+        losses = []
+        for _ in range(steps):
+            optimizer.zero_grad()
+            ((x @ w - y) ** 2).mean().backward()
+            optimizer.step()
+            losses.append(((x @ w - y) ** 2).mean().item())
+        return losses
+
+    with pytest.raises(CheckFailed, match="recorded after its step"):
+        check_fit_line(late, seed=0)
+
+
+def test_param_groups_given_to_the_constructor_pass():
+    def at_once(w1, w2, loss_fn, *, lr, lr2, momentum, steps):
+        optimizer = torch.optim.SGD(
+            [{"params": [w1]}, {"params": [w2], "lr": lr2}], lr=lr, momentum=momentum
+        )
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss_fn(w1, w2).backward()
+            optimizer.step()
+        return optimizer
+
+    check_param_groups(at_once, seed=0)
+
+
+def test_resume_without_load_state_dict_is_refused():
+    def never_loads(w, loss_fn, *, lr, momentum, steps, stop):
+        optimizer = torch.optim.SGD([w], lr=lr, momentum=momentum)
+        checkpoint = b""
+        for i in range(steps):
+            if i == stop:
+                buffer = io.BytesIO()
+                torch.save(optimizer.state_dict(), buffer)
+                checkpoint = buffer.getvalue()
+            optimizer.zero_grad()
+            loss_fn(w).backward()
+            optimizer.step()
+        return checkpoint
+
+    with pytest.raises(CheckFailed, match="never called load_state_dict"):
+        check_resume(never_loads, seed=0)
