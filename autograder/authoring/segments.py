@@ -47,7 +47,7 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _DISPLAY = re.compile(r"\$\$.+?\$\$", re.S)
 _INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)[^$\n]+?(?<!\\)\$")
-_CODE_SPAN = re.compile(r"`[^`\n]+`")
+_CODE_SPAN = re.compile(r"`[^`]+`")  # within one paragraph, a span may wrap (CommonMark)
 _URL = re.compile(r"https?://[^\s)>\]]+")
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.])[-−]?\d+(?:[.,]\d+)*(?![A-Za-z0-9_])")
 _IDENTIFIER = re.compile(
@@ -244,7 +244,8 @@ def formulas(text: str) -> list[str]:
 
 
 def code_spans(text: str) -> list[str]:
-    return _CODE_SPAN.findall(text)
+    """Every code span, a line break inside one read as the space Markdown renders."""
+    return [re.sub(r"[ \t]*\n[ \t]*", " ", span) for span in _CODE_SPAN.findall(text)]
 
 
 def _prose(text: str) -> str:
