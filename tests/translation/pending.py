@@ -9,7 +9,7 @@ import pytest
 
 from autograder import paths
 
-FINISHED = {"01_basic_losses", "04_cross_entropy_options"}
+FINISHED = {"01_basic_losses", "04_cross_entropy_options", "08_ctc_loss"}
 PENDING = frozenset(t for t in paths.topics() if t not in FINISHED)
 REASON = "translation pending"
 
