@@ -190,6 +190,8 @@ def case_label(label: str) -> str:
 
 
 _FIELD = re.compile(r"(?<!\{)\{[^{}]+\}(?!\})")
+# A field's value keeps its brackets whole: a shape "(2, 3)" is one value, not cut at its comma.
+_VALUE = r"((?:\([^()]*\)|\[[^\[\]]*\]|[^()\[\]])*?)"
 _TEMPLATES: dict[str, list[tuple[re.Pattern, list[str], str]]] = {}
 
 
@@ -204,9 +206,11 @@ def _templates(lang: str) -> list[tuple[re.Pattern, list[str], str]]:
         pairs = json.loads(raw) if raw != "*" else []
     except ValueError:
         pairs = []
-    for english, translation in pairs:
+    # The most specific template first: a general one ("{what}, seed {seed}") of another
+    # notebook must not take a label that this notebook's own template fits word for word.
+    for english, translation in sorted(pairs, key=lambda pair: -len(_FIELD.sub("", pair[0]))):
         parts = _FIELD.split(english)
-        pattern = re.compile("(.*?)".join(re.escape(part) for part in parts), re.S)
+        pattern = re.compile(_VALUE.join(re.escape(part) for part in parts), re.S)
         found.append((pattern, _FIELD.findall(english), translation))
     _TEMPLATES[lang] = found
     return found

@@ -142,3 +142,34 @@ def test_a_mistake_marked_with_n_is_translated_too(clean):
     i18n.use("zh")
     assert i18n.mistake("Public check") == "公开检查"  # a context-free entry is found
     assert i18n.mistake("sum instead of mean") == "求了和（sum），而应求均值（mean）"
+
+
+class _Templates:
+    """A catalog that knows only label templates."""
+
+    def __init__(self, pairs):
+        self.raw = json.dumps(pairs)
+
+    def pgettext(self, context, message):
+        return self.raw if context == i18n.TEMPLATES else message
+
+    def gettext(self, message):
+        return message
+
+
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        [["shape {shape}, {dtype}, seed {seed}", "形状 {shape}，{dtype}，随机种子 {seed}"]],
+        [  # a more general template of another notebook, listed first, must not win
+            ["{what}, seed {seed}", "{what}，随机种子 {seed}"],
+            ["shape {shape}, {dtype}, seed {seed}", "形状 {shape}，{dtype}，随机种子 {seed}"],
+        ],
+    ],
+)
+def test_a_label_keeps_a_shape_whole_and_takes_its_own_template(clean, pairs):
+    clean.setattr(i18n, "catalog", lambda domain, lang: _Templates(pairs))
+    clean.setattr(i18n, "_TEMPLATES", {})
+    i18n.use("zh")
+    label = i18n.case_label("shape (2, 3), float64, seed 0")
+    assert label == "形状 (2, 3)，float64，随机种子 0"
