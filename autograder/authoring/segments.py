@@ -46,8 +46,11 @@ DIRECTIVE = re.compile(
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _DISPLAY = re.compile(r"\$\$.+?\$\$", re.S)
-_INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)[^$\n]+?(?<!\\)\$")
-_CODE_SPAN = re.compile(r"`[^`]+`")  # within one paragraph, a span may wrap (CommonMark)
+# A formula or a code span may run over a line break of a wrapped paragraph (the English is
+# wrapped, its translation is not), but not over a blank line; ``` fences are not spans.
+_SAME_BLOCK = r"\n(?![ \t]*\n)"
+_INLINE_MATH = re.compile(rf"(?<![\\$])\$(?!\$)(?:[^$\n]|{_SAME_BLOCK})+?(?<!\\)\$")
+_CODE_SPAN = re.compile(rf"(?<!`)`(?!`)(?:[^`\n]|{_SAME_BLOCK})+`(?!`)")
 _URL = re.compile(r"https?://[^\s)>\]]+")
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.])[-−]?\d+(?:[.,]\d+)*(?![A-Za-z0-9_])")
 _IDENTIFIER = re.compile(
@@ -244,7 +247,7 @@ def formulas(text: str) -> list[str]:
 
 
 def code_spans(text: str) -> list[str]:
-    """Every code span, a line break inside one read as the space Markdown renders."""
+    """Every inline code span, a line break inside it read as the space markdown shows."""
     return [re.sub(r"[ \t]*\n[ \t]*", " ", span) for span in _CODE_SPAN.findall(text)]
 
 
@@ -269,9 +272,11 @@ def placeholders(text: str) -> list[str]:
 
 
 def structure(text: str) -> list[str]:
-    """How a markdown block's lines start: heading levels, list items, table rows, quotes."""
+    """How a markdown block's lines start: heading levels, list items, table rows, quotes
+    (a line that continues a formula or a code span starts nothing)."""
     marks = []
-    for line in text.split("\n"):
+    bare = _CODE_SPAN.sub(" ", _INLINE_MATH.sub(" ", _DISPLAY.sub(" ", text)))
+    for line in bare.split("\n"):
         match = re.match(r"\s*(#{1,6}\s|[*+-]\s|\d+[.)]\s|\||>)", line)
         if match:
             marks.append(re.sub(r"\d+", "1", match.group(1).strip()))
