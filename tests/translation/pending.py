@@ -15,6 +15,7 @@ FINISHED = {
     "06_regression_losses",
     "08_ctc_loss",
     "11_adaptive_methods",
+    "12_schedules_clipping",
     "13_training_loop",
 }
 PENDING = frozenset(t for t in paths.topics() if t not in FINISHED)
