@@ -9,7 +9,7 @@ import pytest
 
 from autograder import paths
 
-FINISHED = {"01_basic_losses"}
+FINISHED = {"01_basic_losses", "07_margin_losses"}
 PENDING = frozenset(t for t in paths.topics() if t not in FINISHED)
 REASON = "translation pending"
 
