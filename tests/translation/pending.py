@@ -13,6 +13,7 @@ FINISHED = {
     "01_basic_losses",
     "04_cross_entropy_options",
     "06_regression_losses",
+    "07_margin_losses",
     "08_ctc_loss",
     "11_adaptive_methods",
     "12_schedules_clipping",
