@@ -185,7 +185,9 @@ def case_label(label: str) -> str:
     for pattern, fields, translation in _templates(lang):
         match = pattern.fullmatch(label)
         if match:
-            return _fill_template(translation, fields, match.groups())
+            # A field may hold a label built the same way ("{label}, reduction={r}").
+            values = tuple(case_label(value) for value in match.groups())
+            return _fill_template(translation, fields, values)
     return label
 
 

@@ -173,3 +173,16 @@ def test_a_label_keeps_a_shape_whole_and_takes_its_own_template(clean, pairs):
     i18n.use("zh")
     label = i18n.case_label("shape (2, 3), float64, seed 0")
     assert label == "形状 (2, 3)，float64，随机种子 0"
+
+
+def test_a_label_built_on_another_label_is_translated_throughout(clean):
+    pairs = [
+        ["{label}, seed {seed}", "{label}，随机种子 {seed}"],
+        ["{label}, reduction={r}", "{label}，reduction={r}"],
+        ["shape {shape}, {dtype}", "形状 {shape}，{dtype}"],
+    ]
+    clean.setattr(i18n, "catalog", lambda domain, lang: _Templates(pairs))
+    clean.setattr(i18n, "_TEMPLATES", {})
+    i18n.use("zh")
+    label = i18n.case_label("shape (1,), float64, seed 2, reduction='none'")
+    assert label == "形状 (1,)，float64，随机种子 2，reduction='none'"
