@@ -13,6 +13,7 @@ FINISHED = {
     "01_basic_losses",
     "02_autograd_basics",
     "03_information_theory",
+    "05_bce_family",
     "09_backpropagation",
     "14_debugging",
 }
