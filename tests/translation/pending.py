@@ -15,6 +15,7 @@ FINISHED = {
     "03_information_theory",
     "05_bce_family",
     "09_backpropagation",
+    "10_sgd_momentum",
     "14_debugging",
 }
 PENDING = frozenset(t for t in paths.topics() if t not in FINISHED)
