@@ -1,7 +1,7 @@
 """Which topics are translated into Chinese; every other is pending (all fourteen are
-translated; a new topic starts pending). A translator who finishes a topic adds it to ``FINISHED``: its
-tests must then pass. A pending topic is an expected failure, strictly: one whose
-translation is done but not listed fails as an unexpected pass, so the list stays true."""
+translated; a new topic starts pending). A translator who finishes a topic adds it to
+``FINISHED``: its tests must then pass. A pending topic is an expected failure, strictly: one
+whose translation is done but not listed fails as an unexpected pass, so the list stays true."""
 
 from __future__ import annotations
 
