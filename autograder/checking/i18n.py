@@ -174,7 +174,9 @@ def case_label(label: str) -> str:
 
     A label written as a plain string is looked up as it is; one built with an f-string is
     matched against the templates of the catalogs (``shape {shape}, seed {seed}``) and
-    translated with its values put back. A label no catalog knows stays as it is.
+    translated with its values put back, each value translated in turn when it is a label
+    itself (``{label} ({options}), {steps} steps``: ``weight decay`` is a label of its own).
+    A label no catalog knows stays as it is.
     """
     lang = language()
     if lang == ENGLISH or not isinstance(label, str):
@@ -185,7 +187,8 @@ def case_label(label: str) -> str:
     for pattern, fields, translation in _templates(lang):
         match = pattern.fullmatch(label)
         if match:
-            return _fill_template(translation, fields, match.groups())
+            values = tuple(case_label(v) if v.strip() and v != label else v for v in match.groups())
+            return _fill_template(translation, fields, values)
     return label
 
 
