@@ -165,8 +165,12 @@ def _in_context(context: str, text: str) -> str:
 
 
 def mistake(name: str) -> str:
-    """A known mistake's name (a key of a ``mistakes`` mapping) in the current language."""
-    return _in_context(MISTAKE, name)
+    """A known mistake's name (a key of a ``mistakes`` mapping) in the current language.
+
+    A name built from a template (``{option} ignored``, for every option an optimizer
+    has) is translated as a label built from one is (:func:`case_label`)."""
+    found = _in_context(MISTAKE, name)
+    return found if found != name else case_label(name)
 
 
 def case_label(label: str) -> str:

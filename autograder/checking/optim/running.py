@@ -130,7 +130,8 @@ def _name(reference: Any, torch_kwargs: Mapping[str, Any] | None = None) -> str:
     if isinstance(reference, type):
         options = ", ".join(f"{k}={v!r}" for k, v in (torch_kwargs or {}).items())
         return f"torch.optim.{reference.__name__}" + (f"({options})" if options else "")
-    return getattr(reference, "__name__", None) or tr("the reference")
+    name = getattr(reference, "__name__", None)
+    return tr(name) if name else tr("the reference")  # a name marked with N_ is translated
 
 
 GRAD_CHANGED = N_(
