@@ -345,21 +345,21 @@ def _adadelta(d: _Draws) -> list[tuple[str, dict]]:
 def _adam(d: _Draws, amsgrad: bool = True) -> list[tuple[str, dict]]:
     """Adam and AdamW (and, without ``amsgrad``, Adamax): the same options."""
     sets: list[tuple[str, dict]] = [
-        ("defaults", {}),
-        ("lr and betas", {"lr": d.lr(), "betas": d.betas()}),
-        ("a large eps", {"lr": d.lr(), "eps": d.lu(0.05, 0.5)}),
-        ("weight decay", {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
+        (N_("defaults"), {}),
+        (N_("lr and betas"), {"lr": d.lr(), "betas": d.betas()}),
+        (N_("a large eps"), {"lr": d.lr(), "eps": d.lu(0.05, 0.5)}),
+        (N_("weight decay"), {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
     ]
     if amsgrad:
         betas = (d.u(0.5, 0.9), d.u(0.3, 0.7))
-        sets.append(("amsgrad", {"lr": d.lr(), "betas": betas, "amsgrad": True}))
-    sets.append(("maximize", {"lr": d.lr(), "maximize": True}))
+        sets.append((N_("amsgrad"), {"lr": d.lr(), "betas": betas, "amsgrad": True}))
+    sets.append((N_("maximize"), {"lr": d.lr(), "maximize": True}))
     everything = {"lr": d.lr(), "betas": d.betas(), "eps": d.lu(1e-3, 0.5)}
     everything |= {"weight_decay": d.u(0.05, 0.5)}
     if amsgrad:
         everything["amsgrad"] = True
     everything["maximize"] = d.coin()
-    sets.append(("all options", everything))
+    sets.append((N_("all options"), everything))
     return sets
 
 
@@ -599,12 +599,11 @@ def schedule_cases(seed: int | None = None, *, momentum: float | None = None) ->
     public = seed is not None
     gen, seed = generator(seed)
     cases = []
-    for kind in (N_("constant lr"), N_("lr cut"), N_("lr raised")):
+    for kind, factor in ((N_("constant lr"), 1.0), (N_("lr cut"), 0.1), (N_("lr raised"), 3.0)):
         rho = momentum if momentum is not None else uniform(gen, 0.5, 0.95)
         lr = log_uniform(gen, 0.02, 0.2)
         steps = 8 if public else int(torch.randint(6, 11, (), generator=gen))
         change = 4 if public else int(torch.randint(2, steps - 1, (), generator=gen))
-        factor = {"constant lr": 1.0, "lr cut": 0.1, "lr raised": 3.0}[kind]
         lrs = [lr] * change + [lr * factor] * (steps - change)
         label = f"{kind}: lr {lr:.4g} for {change} steps, then {lr * factor:.4g}"
         cases.append(make_case(label, {"momentum": rho}, gen, seed, public=public, lrs=lrs))
