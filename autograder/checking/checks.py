@@ -78,6 +78,13 @@ def known_mistake(name: str) -> str:
     return tr("This matches a known mistake: {mistake}.", mistake=i18n.mistake(name))
 
 
+def case_failed(kind: str, label: str, problem: str) -> str:
+    """``Public check 'label' failed: problem``, the label in the student's language."""
+    return tr(
+        "{kind} '{label}' failed: {problem}", kind=kind, label=case_label(label), problem=problem
+    )
+
+
 def quoted(label: str) -> str:
     """A case's label in quotes that it does not contain itself: 'a', "reduction='none'"."""
     return f'"{label}"' if "'" in label and '"' not in label else f"'{label}'"

@@ -165,8 +165,12 @@ def _in_context(context: str, text: str) -> str:
 
 
 def mistake(name: str) -> str:
-    """A known mistake's name (a key of a ``mistakes`` mapping) in the current language."""
-    return _in_context(MISTAKE, name)
+    """A known mistake's name (a key of a ``mistakes`` mapping) in the current language.
+
+    A name built from a template (``{option} ignored``, for every option an optimizer
+    has) is translated as a label built from one is (:func:`case_label`)."""
+    found = _in_context(MISTAKE, name)
+    return found if found != name else case_label(name)
 
 
 def case_label(label: str) -> str:
@@ -174,7 +178,9 @@ def case_label(label: str) -> str:
 
     A label written as a plain string is looked up as it is; one built with an f-string is
     matched against the templates of the catalogs (``shape {shape}, seed {seed}``) and
-    translated with its values put back. A label no catalog knows stays as it is.
+    translated with its values put back, each value translated in turn when it is a label
+    itself (``{label} ({options}), {steps} steps``: ``weight decay`` is a label of its own).
+    A label no catalog knows stays as it is.
     """
     lang = language()
     if lang == ENGLISH or not isinstance(label, str):
@@ -185,8 +191,9 @@ def case_label(label: str) -> str:
     for pattern, fields, translation in _templates(lang):
         match = pattern.fullmatch(label)
         if match:
-            # A field may hold a label built the same way ("{label}, reduction={r}").
-            values = tuple(case_label(value) for value in match.groups())
+            # A field may hold a label built the same way ("{label}, reduction={r}"); a
+            # template that is one field alone would match the label itself: no recursion then.
+            values = tuple(case_label(v) if v.strip() and v != label else v for v in match.groups())
             return _fill_template(translation, fields, values)
     return label
 

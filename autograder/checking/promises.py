@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from .comparison import describe
+from .i18n import tr
 
 _Tensor = torch.Tensor
 _Module = torch.nn.Module
@@ -122,11 +123,22 @@ class ArgumentSnapshot:
             if r.root in allowed or position in allowed:
                 continue
             t = r.tensor
+            path = _shown_path(r)
             if bool(t.requires_grad) != r.requires_grad:
-                now = "now requires" if t.requires_grad else "no longer requires"
                 found.append(
-                    f"the caller's {r.path} {now} a gradient (requires_grad_ was called on "
-                    "it): make a copy first, for example x.detach().clone().requires_grad_(True)"
+                    tr(
+                        "the caller's {path} now requires a gradient (requires_grad_ was called "
+                        "on it): make a copy first, for example "
+                        "x.detach().clone().requires_grad_(True)",
+                        path=path,
+                    )
+                    if t.requires_grad
+                    else tr(
+                        "the caller's {path} no longer requires a gradient (requires_grad_ was "
+                        "called on it): make a copy first, for example "
+                        "x.detach().clone().requires_grad_(True)",
+                        path=path,
+                    )
                 )
                 continue
             grad = t.grad
@@ -134,28 +146,50 @@ class ArgumentSnapshot:
                 grad is not None and r.grad is not None and not _same_values(grad, r.grad)
             ):
                 found.append(
-                    f"the caller's {r.path}.grad changed: a gradient was accumulated into "
-                    "the tensor it was given; work on a copy"
+                    tr(
+                        "the caller's {path}.grad changed: a gradient was accumulated into "
+                        "the tensor it was given; work on a copy",
+                        path=path,
+                    )
                 )
                 continue
             if tuple(t.shape) != r.shape or t.dtype != r.dtype:
                 found.append(
-                    f"the caller's {r.path} was changed in place (now of shape "
-                    f"{tuple(t.shape)}, {str(t.dtype).removeprefix('torch.')}); work on a copy"
+                    tr(
+                        "the caller's {path} was changed in place (now of shape {shape}, "
+                        "{dtype}); work on a copy",
+                        path=path,
+                        shape=tuple(t.shape),
+                        dtype=str(t.dtype).removeprefix("torch."),
+                    )
                 )
                 continue
             if not _same_values(_detach(t), r.values):
                 found.append(
-                    f"the caller's {r.path} was changed in place (its values differ after the "
-                    "call); work on a copy (.clone())"
+                    tr(
+                        "the caller's {path} was changed in place (its values differ after the "
+                        "call); work on a copy (.clone())",
+                        path=path,
+                    )
                 )
                 continue
             if int(t._version) != r.version:
                 found.append(
-                    f"the caller's {r.path} was written to in place (even if its values were "
-                    "put back); work on a copy (.clone())"
+                    tr(
+                        "the caller's {path} was written to in place (even if its values were "
+                        "put back); work on a copy (.clone())",
+                        path=path,
+                    )
                 )
         return found
+
+
+def _shown_path(record: _Record) -> str:
+    """A record's path as a message shows it: ``argument 2`` in the student's language."""
+    position = record.root.removeprefix("argument ")
+    if position == record.root or not position.isdigit():
+        return record.path
+    return tr("argument {number}", number=position) + record.path[len(record.root) :]
 
 
 def _numbers(value: Any, path: str, depth: int = 0) -> Iterator[tuple[str, Any]]:
@@ -178,18 +212,29 @@ def result_problem(got: Any, *, floats: bool = False, detached: bool = False) ->
     a float", "a list of floats", "a float and a bool"), not a tensor. ``detached``: no
     tensor in the result requires a gradient or carries a graph ("return a detached tensor").
     """
-    for path, value in _numbers(got, "the result"):
+    for path, value in _numbers(got, tr("the result")):
         if floats and _type(value) not in (int, float, bool) and not _isinstance(value, float):
             if _isinstance(value, _Tensor):
-                graph = " that still carries its autograd graph" if value.requires_grad else ""
-                return f"{path} should be a Python float, got a tensor{graph} (use .item())"
+                if value.requires_grad:
+                    return tr(
+                        "{path} should be a Python float, got a tensor that still carries its "
+                        "autograd graph (use .item())",
+                        path=path,
+                    )
+                return tr("{path} should be a Python float, got a tensor (use .item())", path=path)
             kind = f"{_type(value).__module__}.{_type(value).__name__}"
-            return f"{path} should be a Python float (or bool), got {describe(value)} ({kind})"
+            return tr(
+                "{path} should be a Python float (or bool), got {value} ({kind})",
+                path=path,
+                value=describe(value),
+                kind=kind,
+            )
         if detached and _isinstance(value, _Tensor):
             if value.requires_grad or value.grad_fn is not None:
-                return (
-                    f"{path} still carries an autograd graph (requires_grad=True); "
-                    "return it detached (.detach())"
+                return tr(
+                    "{path} still carries an autograd graph (requires_grad=True); "
+                    "return it detached (.detach())",
+                    path=path,
                 )
     return None
 
@@ -201,11 +246,13 @@ def unknown_reduction_problem(got: Any, error: BaseException | None) -> str | No
     if _isinstance(error, ValueError):
         return None
     if error is not None:
-        return (
-            f"raised {_type(error).__name__}: {error}; it should raise a ValueError for a "
-            "reduction it does not know, as torch does"
+        return tr(
+            "raised {error}; it should raise a ValueError for a reduction it does not know, "
+            "as torch does",
+            error=f"{_type(error).__name__}: {error}",
         )
-    return (
-        f"returned {describe(got)} instead of raising a ValueError for a reduction it does "
-        "not know, as torch does (an unknown reduction must not be taken for another one)"
+    return tr(
+        "returned {value} instead of raising a ValueError for a reduction it does not know, "
+        "as torch does (an unknown reduction must not be taken for another one)",
+        value=describe(got),
     )

@@ -16,9 +16,10 @@ from typing import Any
 
 import torch
 
-from ..checks import CheckFailed, call_quietly, student_errors
+from ..checks import CheckFailed, call_quietly, case_failed, known_mistake, student_errors
 from ..comparison import compare, copy_inputs, describe, differing_digits
 from ..forbid import resolve, watching
+from ..i18n import case_label, tr
 from ..promises import ArgumentSnapshot
 
 _float64 = torch.float64
@@ -88,16 +89,23 @@ def call_student(
     ``arguments`` names the positional arguments as the exercise does; given, every tensor
     the call receives is watched (:class:`.promises.ArgumentSnapshot`), and a change to any
     of them but those in ``may_change`` fails the check ("do not change x")."""
-    name = str(name or getattr(fn, "__name__", "your function"))
+    name = str(name or getattr(fn, "__name__", None) or tr("your function"))
     if not callable(fn):
-        raise CheckFailed(f"{kind}: {name} should be a function, got {describe(fn)}")
+        raise CheckFailed(
+            tr(
+                "{kind}: {name} should be a function, got {value}",
+                kind=kind,
+                name=name,
+                value=describe(fn),
+            )
+        )
     snapshot = None if arguments is None else ArgumentSnapshot(_signature(arguments), args, kwargs)
     with student_errors(kind, name, label):
         result = call_quietly(fn, *args, **kwargs)
     if snapshot is not None:
         changes = snapshot.changes(list(may_change))
         if changes:
-            raise CheckFailed(f"{kind} '{label}' failed: {changes[0]}")
+            raise CheckFailed(case_failed(kind, label, changes[0]))
     return result
 
 
@@ -120,7 +128,7 @@ def require_call(
     with watching(names) as watch:
         result = call()
     if watch.hit is None:
-        raise CheckFailed(f"{kind} '{label}' failed: {advice}")
+        raise CheckFailed(case_failed(kind, label, advice))
     return result
 
 
@@ -231,16 +239,23 @@ class Expectations:
         miss = mistake[1] if mistake else self.misses[0]
         want, got = miss.shown if miss.shown is not None else (miss.want, miss.got)
         digits = differing_digits(got, want)
-        message = (
-            f"{self.kind} '{miss.label}' failed: {miss.what}: {miss.problem}\n"
-            f"  expected: {describe(want, digits)}\n  got:      {describe(got, digits)}"
+        message = tr(
+            "{kind} '{label}' failed: {what}: {problem}",
+            kind=self.kind,
+            label=case_label(miss.label),
+            what=miss.what,
+            problem=miss.problem,
         )
+        message += "\n  " + tr("expected: {value}", value=describe(want, digits))
+        message += "\n  " + tr("got:      {value}", value=describe(got, digits))
         message += "".join(f"\n  {line}" for line in miss.lines)
         failed = list(dict.fromkeys(m.label for m in self.misses))
         if len(self.labels) > 1 and len(failed) > 1:
-            message += f"\n  ({len(failed)} of {len(self.labels)} cases failed.)"
+            message += "\n  " + tr(
+                "({failed} of {total} cases failed.)", failed=len(failed), total=len(self.labels)
+            )
         if mistake:
-            message += f"\n  This matches a known mistake: {mistake[0]}."
+            message += "\n  " + known_mistake(mistake[0])
         raise CheckFailed(message)
 
 
@@ -251,24 +266,42 @@ def require_floats(kind: str, label: str, what: str, values: Any) -> list[float]
     intermediate result of its step) alive for as long as the list lives."""
     if not isinstance(values, list | tuple):
         raise CheckFailed(
-            f"{kind} '{label}' failed: {what} should be a list, got {describe(values)}"
+            case_failed(
+                kind,
+                label,
+                tr("{what} should be a list, got {value}", what=what, value=describe(values)),
+            )
         )
     for i, value in enumerate(values):
         if isinstance(value, _Tensor):
             graph = value.requires_grad or value.grad_fn is not None
-            why = (
-                " that still carries its graph (grad_fn): every step's graph stays alive as "
-                "long as your list does"
+            problem = (
+                tr(
+                    "{what}, item {index}, is a tensor that still carries its graph (grad_fn): "
+                    "every step's graph stays alive as long as your list does. Return Python "
+                    "floats: loss.item().",
+                    what=what,
+                    index=i,
+                )
                 if graph
-                else ""
+                else tr(
+                    "{what}, item {index}, is a tensor. Return Python floats: loss.item().",
+                    what=what,
+                    index=i,
+                )
             )
-            raise CheckFailed(
-                f"{kind} '{label}' failed: {what}, item {i}, is a tensor{why}. Return Python "
-                f"floats: loss.item()."
-            )
+            raise CheckFailed(case_failed(kind, label, problem))
         if not isinstance(value, float):
             raise CheckFailed(
-                f"{kind} '{label}' failed: {what}, item {i}, should be a Python float "
-                f"(loss.item()), got {type(value).__name__}"
+                case_failed(
+                    kind,
+                    label,
+                    tr(
+                        "{what}, item {index}, should be a Python float (loss.item()), got {type}",
+                        what=what,
+                        index=i,
+                        type=type(value).__name__,
+                    ),
+                )
             )
     return list(values)

@@ -23,6 +23,7 @@ import torch
 
 from ..comparison import describe
 from ..draw import coin, generator, log_uniform, uniform
+from ..i18n import N_, tr
 
 _float64 = torch.float64
 
@@ -170,11 +171,16 @@ def lr_schedule(gen: torch.Generator, lr: float, steps: int, public: bool) -> li
 
 
 def _describe_lrs(lrs: list[float]) -> str:
-    parts = [f"lr {lrs[0]:.4g}"]
+    text = f"lr {lrs[0]:.4g}"
     for step in range(1, len(lrs)):
         if lrs[step] != lrs[step - 1]:
-            parts.append(f"{lrs[step]:.4g} from step {step + 1}")
-    return ", then ".join(parts)
+            text = tr(
+                "{before}, then {lr} from step {step}",
+                before=text,
+                lr=f"{lrs[step]:.4g}",
+                step=step + 1,
+            )
+    return text
 
 
 def make_case(
@@ -205,8 +211,9 @@ def make_case(
     hyper_text = ", ".join(f"{k}={describe(v)}" for k, v in shown.items())
     if lrs is not None:
         hyper_text = ", ".join(filter(None, [_describe_lrs(list(lrs)), hyper_text]))
-    full = f"{label} ({hyper_text or 'defaults'}), {steps} steps, seed {seed}"
-    return OptimCase(full, dict(hyper), params, tuple(grads), lrs, seed)
+    options = hyper_text or N_("defaults")
+    run_label = f"{label} ({options}), {steps} steps, seed {seed}"
+    return OptimCase(run_label, dict(hyper), params, tuple(grads), lrs, seed)
 
 
 @dataclass
@@ -243,17 +250,17 @@ class _Draws:
 def _sgd(d: _Draws) -> list[tuple[str, dict]]:
     nesterov = d.coin()
     return [
-        ("defaults", {}),
-        ("momentum", {"lr": d.lr(), "momentum": d.u(0.5, 0.95)}),
+        (N_("defaults"), {}),
+        (N_("momentum"), {"lr": d.lr(), "momentum": d.u(0.5, 0.95)}),
         (
-            "momentum and dampening",
+            N_("momentum and dampening"),
             {"lr": d.lr(), "momentum": d.u(0.5, 0.95), "dampening": d.u(0.1, 0.9)},
         ),
-        ("Nesterov momentum", {"lr": d.lr(), "momentum": d.u(0.5, 0.95), "nesterov": True}),
-        ("weight decay", {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
-        ("maximize", {"lr": d.lr(), "momentum": d.u(0.3, 0.9), "maximize": True}),
+        (N_("Nesterov momentum"), {"lr": d.lr(), "momentum": d.u(0.5, 0.95), "nesterov": True}),
+        (N_("weight decay"), {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
+        (N_("maximize"), {"lr": d.lr(), "momentum": d.u(0.3, 0.9), "maximize": True}),
         (
-            "all options",
+            N_("all options"),
             {
                 "lr": d.lr(),
                 "momentum": d.u(0.3, 0.95),
@@ -268,14 +275,17 @@ def _sgd(d: _Draws) -> list[tuple[str, dict]]:
 
 def _adagrad(d: _Draws) -> list[tuple[str, dict]]:
     return [
-        ("defaults", {}),
-        ("lr_decay", {"lr": d.lr(), "lr_decay": d.u(0.05, 0.5)}),
-        ("initial_accumulator_value", {"lr": d.lr(), "initial_accumulator_value": d.u(0.1, 2.0)}),
-        ("a large eps", {"lr": d.lr(), "eps": d.lu(0.05, 0.5)}),
-        ("weight decay", {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
-        ("maximize", {"lr": d.lr(), "maximize": True}),
+        (N_("defaults"), {}),
+        (N_("lr_decay"), {"lr": d.lr(), "lr_decay": d.u(0.05, 0.5)}),
         (
-            "all options",
+            N_("initial_accumulator_value"),
+            {"lr": d.lr(), "initial_accumulator_value": d.u(0.1, 2.0)},
+        ),
+        (N_("a large eps"), {"lr": d.lr(), "eps": d.lu(0.05, 0.5)}),
+        (N_("weight decay"), {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
+        (N_("maximize"), {"lr": d.lr(), "maximize": True}),
+        (
+            N_("all options"),
             {
                 "lr": d.lr(),
                 "lr_decay": d.u(0.05, 0.5),
@@ -290,15 +300,15 @@ def _adagrad(d: _Draws) -> list[tuple[str, dict]]:
 
 def _rmsprop(d: _Draws) -> list[tuple[str, dict]]:
     return [
-        ("defaults", {}),
-        ("alpha", {"lr": d.lr(), "alpha": d.u(0.5, 0.95)}),
-        ("centered", {"lr": d.lr(), "alpha": d.u(0.5, 0.95), "centered": True}),
-        ("momentum", {"lr": d.lr(), "momentum": d.u(0.3, 0.9)}),
-        ("a large eps", {"lr": d.lr(), "eps": d.lu(0.05, 0.5)}),
-        ("weight decay", {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
-        ("maximize", {"lr": d.lr(), "maximize": True}),
+        (N_("defaults"), {}),
+        (N_("alpha"), {"lr": d.lr(), "alpha": d.u(0.5, 0.95)}),
+        (N_("centered"), {"lr": d.lr(), "alpha": d.u(0.5, 0.95), "centered": True}),
+        (N_("momentum"), {"lr": d.lr(), "momentum": d.u(0.3, 0.9)}),
+        (N_("a large eps"), {"lr": d.lr(), "eps": d.lu(0.05, 0.5)}),
+        (N_("weight decay"), {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
+        (N_("maximize"), {"lr": d.lr(), "maximize": True}),
         (
-            "all options",
+            N_("all options"),
             {
                 "lr": d.lr(),
                 "alpha": d.u(0.5, 0.95),
@@ -314,13 +324,13 @@ def _rmsprop(d: _Draws) -> list[tuple[str, dict]]:
 
 def _adadelta(d: _Draws) -> list[tuple[str, dict]]:
     return [
-        ("defaults", {}),
-        ("lr and rho", {"lr": d.u(0.5, 2.0), "rho": d.u(0.5, 0.95)}),
-        ("a large eps", {"lr": d.u(0.5, 2.0), "eps": d.lu(1e-3, 0.1)}),
-        ("weight decay", {"lr": d.u(0.5, 2.0), "weight_decay": d.u(0.05, 0.5)}),
-        ("maximize", {"lr": d.u(0.5, 2.0), "maximize": True}),
+        (N_("defaults"), {}),
+        (N_("lr and rho"), {"lr": d.u(0.5, 2.0), "rho": d.u(0.5, 0.95)}),
+        (N_("a large eps"), {"lr": d.u(0.5, 2.0), "eps": d.lu(1e-3, 0.1)}),
+        (N_("weight decay"), {"lr": d.u(0.5, 2.0), "weight_decay": d.u(0.05, 0.5)}),
+        (N_("maximize"), {"lr": d.u(0.5, 2.0), "maximize": True}),
         (
-            "all options",
+            N_("all options"),
             {
                 "lr": d.u(0.5, 2.0),
                 "rho": d.u(0.5, 0.95),
@@ -335,21 +345,21 @@ def _adadelta(d: _Draws) -> list[tuple[str, dict]]:
 def _adam(d: _Draws, amsgrad: bool = True) -> list[tuple[str, dict]]:
     """Adam and AdamW (and, without ``amsgrad``, Adamax): the same options."""
     sets: list[tuple[str, dict]] = [
-        ("defaults", {}),
-        ("lr and betas", {"lr": d.lr(), "betas": d.betas()}),
-        ("a large eps", {"lr": d.lr(), "eps": d.lu(0.05, 0.5)}),
-        ("weight decay", {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
+        (N_("defaults"), {}),
+        (N_("lr and betas"), {"lr": d.lr(), "betas": d.betas()}),
+        (N_("a large eps"), {"lr": d.lr(), "eps": d.lu(0.05, 0.5)}),
+        (N_("weight decay"), {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
     ]
     if amsgrad:
         betas = (d.u(0.5, 0.9), d.u(0.3, 0.7))
-        sets.append(("amsgrad", {"lr": d.lr(), "betas": betas, "amsgrad": True}))
-    sets.append(("maximize", {"lr": d.lr(), "maximize": True}))
+        sets.append((N_("amsgrad"), {"lr": d.lr(), "betas": betas, "amsgrad": True}))
+    sets.append((N_("maximize"), {"lr": d.lr(), "maximize": True}))
     everything = {"lr": d.lr(), "betas": d.betas(), "eps": d.lu(1e-3, 0.5)}
     everything |= {"weight_decay": d.u(0.05, 0.5)}
     if amsgrad:
         everything["amsgrad"] = True
     everything["maximize"] = d.coin()
-    sets.append(("all options", everything))
+    sets.append((N_("all options"), everything))
     return sets
 
 
@@ -359,13 +369,13 @@ def _adamax(d: _Draws) -> list[tuple[str, dict]]:
 
 def _asgd(d: _Draws) -> list[tuple[str, dict]]:
     return [
-        ("defaults", {}),
-        ("lambd and alpha", {"lr": d.lr(), "lambd": d.u(0.2, 2.0), "alpha": d.u(0.3, 1.0)}),
-        ("averaging from t0", {"lr": d.lr(), "t0": float(d.int(0, 2))}),
-        ("weight decay", {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
-        ("maximize", {"lr": d.lr(), "maximize": True}),
+        (N_("defaults"), {}),
+        (N_("lambd and alpha"), {"lr": d.lr(), "lambd": d.u(0.2, 2.0), "alpha": d.u(0.3, 1.0)}),
+        (N_("averaging from t0"), {"lr": d.lr(), "t0": float(d.int(0, 2))}),
+        (N_("weight decay"), {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
+        (N_("maximize"), {"lr": d.lr(), "maximize": True}),
         (
-            "all options",
+            N_("all options"),
             {
                 "lr": d.lr(),
                 "lambd": d.u(0.2, 2.0),
@@ -380,15 +390,15 @@ def _asgd(d: _Draws) -> list[tuple[str, dict]]:
 
 def _rprop(d: _Draws) -> list[tuple[str, dict]]:
     return [
-        ("defaults", {}),
-        ("lr and etas", {"lr": d.lr(), "etas": (d.u(0.2, 0.8), d.u(1.1, 2.0))}),
+        (N_("defaults"), {}),
+        (N_("lr and etas"), {"lr": d.lr(), "etas": (d.u(0.2, 0.8), d.u(1.1, 2.0))}),
         (
-            "tight step_sizes",
+            N_("tight step_sizes"),
             {"lr": 0.05, "etas": (0.5, 1.5), "step_sizes": (d.u(0.02, 0.04), d.u(0.06, 0.1))},
         ),
-        ("maximize", {"lr": d.lr(), "maximize": True}),
+        (N_("maximize"), {"lr": d.lr(), "maximize": True}),
         (
-            "all options",
+            N_("all options"),
             {
                 "lr": d.lr(),
                 "etas": (d.u(0.2, 0.8), d.u(1.1, 2.0)),
@@ -401,18 +411,18 @@ def _rprop(d: _Draws) -> list[tuple[str, dict]]:
 
 def _nadam(d: _Draws) -> list[tuple[str, dict]]:
     return [
-        ("defaults", {}),
-        ("lr and betas", {"lr": d.lr(), "betas": d.betas()}),
-        ("momentum_decay", {"lr": d.lr(), "momentum_decay": d.lu(0.05, 2.0)}),
-        ("a large eps", {"lr": d.lr(), "eps": d.lu(0.05, 0.5)}),
-        ("weight decay (L2)", {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
+        (N_("defaults"), {}),
+        (N_("lr and betas"), {"lr": d.lr(), "betas": d.betas()}),
+        (N_("momentum_decay"), {"lr": d.lr(), "momentum_decay": d.lu(0.05, 2.0)}),
+        (N_("a large eps"), {"lr": d.lr(), "eps": d.lu(0.05, 0.5)}),
+        (N_("weight decay (L2)"), {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
         (
-            "decoupled weight decay",
+            N_("decoupled weight decay"),
             {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5), "decoupled_weight_decay": True},
         ),
-        ("maximize", {"lr": d.lr(), "maximize": True}),
+        (N_("maximize"), {"lr": d.lr(), "maximize": True}),
         (
-            "all options",
+            N_("all options"),
             {
                 "lr": d.lr(),
                 "betas": d.betas(),
@@ -431,22 +441,22 @@ def _radam(d: _Draws) -> list[tuple[str, dict]]:
         return (d.u(0.5, 0.95), d.u(0.9, 0.999))
 
     return [
-        ("defaults", {}),
-        ("lr and betas", {"lr": d.lr(), "betas": rectified_betas()}),
+        (N_("defaults"), {}),
+        (N_("lr and betas"), {"lr": d.lr(), "betas": rectified_betas()}),
         # With beta2 < 2/3 the approximated SMA never exceeds 5: plain momentum throughout.
         (
-            "a small beta2 (never rectified)",
+            N_("a small beta2 (never rectified)"),
             {"lr": d.lr(), "betas": (d.u(0.5, 0.9), d.u(0.3, 0.6))},
         ),
-        ("a large eps", {"lr": d.lr(), "eps": d.lu(0.05, 0.5)}),
-        ("weight decay (L2)", {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
+        (N_("a large eps"), {"lr": d.lr(), "eps": d.lu(0.05, 0.5)}),
+        (N_("weight decay (L2)"), {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
         (
-            "decoupled weight decay",
+            N_("decoupled weight decay"),
             {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5), "decoupled_weight_decay": True},
         ),
-        ("maximize", {"lr": d.lr(), "maximize": True}),
+        (N_("maximize"), {"lr": d.lr(), "maximize": True}),
         (
-            "all options",
+            N_("all options"),
             {
                 "lr": d.lr(),
                 "betas": rectified_betas(),
@@ -461,16 +471,16 @@ def _radam(d: _Draws) -> list[tuple[str, dict]]:
 
 def _adafactor(d: _Draws) -> list[tuple[str, dict]]:
     return [
-        ("defaults", {}),
-        ("lr above 1/sqrt(t)", {"lr": d.u(0.4, 1.5)}),
-        ("beta2_decay", {"lr": d.lr(), "beta2_decay": d.u(-1.0, -0.3)}),
-        ("a large eps1", {"lr": d.lr(), "eps": (d.u(0.3, 1.0), 1e-3)}),
-        ("a large eps2", {"lr": d.lr(), "eps": (None, d.u(1.5, 3.0))}),
-        ("clipping threshold d", {"lr": d.lr(), "d": d.u(1.0, 1.3)}),
-        ("weight decay", {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
-        ("maximize", {"lr": d.lr(), "maximize": True}),
+        (N_("defaults"), {}),
+        (N_("lr above 1/sqrt(t)"), {"lr": d.u(0.4, 1.5)}),
+        (N_("beta2_decay"), {"lr": d.lr(), "beta2_decay": d.u(-1.0, -0.3)}),
+        (N_("a large eps1"), {"lr": d.lr(), "eps": (d.u(0.3, 1.0), 1e-3)}),
+        (N_("a large eps2"), {"lr": d.lr(), "eps": (None, d.u(1.5, 3.0))}),
+        (N_("clipping threshold d"), {"lr": d.lr(), "d": d.u(1.0, 1.3)}),
+        (N_("weight decay"), {"lr": d.lr(), "weight_decay": d.u(0.05, 0.5)}),
+        (N_("maximize"), {"lr": d.lr(), "maximize": True}),
         (
-            "all options",
+            N_("all options"),
             {
                 "lr": d.lr(),
                 "beta2_decay": d.u(-1.0, -0.3),
@@ -493,21 +503,21 @@ def _muon(d: _Draws) -> list[tuple[str, dict]]:
         return stable[d.int(1, len(stable) - 1)]
 
     return [
-        ("defaults", {}),
-        ("lr and weight decay", {"lr": d.lr(), "weight_decay": d.u(0.0, 0.5)}),
-        ("momentum", {"lr": d.lr(), "momentum": d.u(0.5, 0.99)}),
-        ("without Nesterov", {"lr": d.lr(), "momentum": d.u(0.5, 0.99), "nesterov": False}),
-        ("ns_steps", {"lr": d.lr(), "ns_steps": d.int(1, 8)}),
-        ("ns_coefficients", {"lr": d.lr(), "ns_coefficients": coefficients()}),
-        ("a large eps", {"lr": d.lr(), "eps": d.u(20.0, 50.0)}),
-        ("adjust_lr_fn original", {"lr": d.lr(), "adjust_lr_fn": "original"}),
-        ("adjust_lr_fn match_rms_adamw", {"lr": d.lr(), "adjust_lr_fn": "match_rms_adamw"}),
+        (N_("defaults"), {}),
+        (N_("lr and weight decay"), {"lr": d.lr(), "weight_decay": d.u(0.0, 0.5)}),
+        (N_("momentum"), {"lr": d.lr(), "momentum": d.u(0.5, 0.99)}),
+        (N_("without Nesterov"), {"lr": d.lr(), "momentum": d.u(0.5, 0.99), "nesterov": False}),
+        (N_("ns_steps"), {"lr": d.lr(), "ns_steps": d.int(1, 8)}),
+        (N_("ns_coefficients"), {"lr": d.lr(), "ns_coefficients": coefficients()}),
+        (N_("a large eps"), {"lr": d.lr(), "eps": d.u(20.0, 50.0)}),
+        (N_("adjust_lr_fn original"), {"lr": d.lr(), "adjust_lr_fn": "original"}),
+        (N_("adjust_lr_fn match_rms_adamw"), {"lr": d.lr(), "adjust_lr_fn": "match_rms_adamw"}),
         (
-            "adjust_lr_fn spectral_unclamped",
+            N_("adjust_lr_fn spectral_unclamped"),
             {"lr": d.lr(), "adjust_lr_fn": "spectral_unclamped"},
         ),
         (
-            "all options",
+            N_("all options"),
             {
                 "lr": d.lr(),
                 "weight_decay": d.u(0.0, 0.5),
@@ -572,7 +582,8 @@ def optimizer_cases(name: str, seed: int | None = None, *, extra: int = 0) -> li
     if spec.tiny:
         case = cases[0]
         grads = tuple(tuple(spec.tiny * g for g in step) for step in case.grads)
-        label = case.label.replace("defaults (", f"gradients of size {spec.tiny:g} (", 1)
+        tiny = tr("gradients of size {size}", size=f"{spec.tiny:g}")
+        label = case.label.replace("defaults (", f"{tiny} (", 1)
         cases.append(replace(case, label=label, grads=grads))
     return cases
 
@@ -588,12 +599,11 @@ def schedule_cases(seed: int | None = None, *, momentum: float | None = None) ->
     public = seed is not None
     gen, seed = generator(seed)
     cases = []
-    for kind in ("constant lr", "lr cut", "lr raised"):
+    for kind, factor in ((N_("constant lr"), 1.0), (N_("lr cut"), 0.1), (N_("lr raised"), 3.0)):
         rho = momentum if momentum is not None else uniform(gen, 0.5, 0.95)
         lr = log_uniform(gen, 0.02, 0.2)
         steps = 8 if public else int(torch.randint(6, 11, (), generator=gen))
         change = 4 if public else int(torch.randint(2, steps - 1, (), generator=gen))
-        factor = {"constant lr": 1.0, "lr cut": 0.1, "lr raised": 3.0}[kind]
         lrs = [lr] * change + [lr * factor] * (steps - change)
         label = f"{kind}: lr {lr:.4g} for {change} steps, then {lr * factor:.4g}"
         cases.append(make_case(label, {"momentum": rho}, gen, seed, public=public, lrs=lrs))

@@ -56,9 +56,15 @@ def torch_step(cls: type, *, ignore: tuple[str, ...] = (), **fixed: Any):
     return step
 
 
+def _ignored_label(option: str) -> str:
+    """The name of the mistake of ignoring ``option``: a template the catalogs translate
+    (its name says ``label`` so that the catalogs take it as one)."""
+    return f"{option} ignored"
+
+
 def ignoring(cls: type, *options: str) -> dict[str, Any]:
     """``{"<option> ignored": step}`` for each option: the optimizer deaf to it."""
-    return {f"{option} ignored": torch_step(cls, ignore=(option,)) for option in options}
+    return {_ignored_label(option): torch_step(cls, ignore=(option,)) for option in options}
 
 
 # ----------------------------------------------------------------------------------- SGD

@@ -21,6 +21,7 @@ from functools import partial
 
 import torch
 
+from ..i18n import N_, tr
 from .cases import OptimCase
 from .running import check_optimizer
 
@@ -37,12 +38,12 @@ for five), until they reach size one. Measured on thousands of random runs of th
 shapes: up to 0.27 per entry with five iterations, 0.92 with seven; entries never exceed
 about 1.2, so one learning rate per step bounds it."""
 
-BFLOAT16_NOTE = (
+BFLOAT16_NOTE = N_(
     "torch.optim.Muon runs Newton–Schulz in bfloat16 (8 significant bits). Its result differs "
     "from exact arithmetic by a few percent, and by up to about one learning rate per entry "
     "where the update has tiny singular values (the iteration multiplies those directions, "
     "rounding errors included); so against torch itself your step only has to agree within "
-    f"{BFLOAT16_ATOL:g} x the adjusted learning rate per step. The strict check is the one "
+    "{atol} x the adjusted learning rate per step. The strict check is the one "
     "against torch's algorithm in float64."
 )
 
@@ -117,7 +118,7 @@ def muon_float64(param, grad, state, **hyper) -> None:
     muon_variant(param, grad, state, **hyper)
 
 
-muon_float64.__name__ = "torch.optim.Muon's algorithm in float64"
+muon_float64.__name__ = N_("torch.optim.Muon's algorithm in float64")
 
 MUON_MISTAKES = {
     "the learning rate not adjusted to the matrix's shape (adjust_lr_fn)": partial(
@@ -171,5 +172,5 @@ def check_muon(
         public=public,
         rtol=0.0,
         atol=bfloat16_atol,
-        note=BFLOAT16_NOTE,
+        note=tr(BFLOAT16_NOTE, atol=f"{BFLOAT16_ATOL:g}"),
     )

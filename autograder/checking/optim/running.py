@@ -22,8 +22,16 @@ from typing import Any
 
 import torch
 
-from ..checks import CheckFailed, begin_check, call_quietly, refuse_if_tampered, student_errors
+from ..checks import (
+    CheckFailed,
+    begin_check,
+    call_quietly,
+    known_mistake,
+    refuse_if_tampered,
+    student_errors,
+)
 from ..comparison import compare, describe, differing_digits
+from ..i18n import N_, case_label, tr
 from ..promises import ArgumentSnapshot
 from .cases import OptimCase
 
@@ -122,10 +130,11 @@ def _name(reference: Any, torch_kwargs: Mapping[str, Any] | None = None) -> str:
     if isinstance(reference, type):
         options = ", ".join(f"{k}={v!r}" for k, v in (torch_kwargs or {}).items())
         return f"torch.optim.{reference.__name__}" + (f"({options})" if options else "")
-    return getattr(reference, "__name__", "the reference")
+    name = getattr(reference, "__name__", None)
+    return tr(name) if name else tr("the reference")  # a name marked with N_ is translated
 
 
-GRAD_CHANGED = (
+GRAD_CHANGED = N_(
     "your function changed its `grad` argument in place (for example `grad.neg_()` for "
     "maximize, or `grad.add_(...)` for weight decay). The gradient belongs to the caller: "
     "in torch.optim it is `param.grad`, which the training loop may read again (to log its "
@@ -178,49 +187,64 @@ def _play(
             continue  # play the run out: a named mistake must match all of it
         want = expected[call.step][call.index]
         step_atol = atol(case, call.step) if callable(atol) else atol
-        run.where = (
-            f"{kind} '{case.label}' failed at step {call.step + 1} of {case.steps}, "
-            f"parameter {call.index + 1} of {len(case.params)} (shape {tuple(call.before.shape)})"
+        run.where = tr(
+            "{kind} '{label}' failed at step {step} of {steps}, parameter {index} of {count} "
+            "(shape {shape})",
+            kind=kind,
+            label=case_label(case.label),
+            step=call.step + 1,
+            steps=case.steps,
+            index=call.index + 1,
+            count=len(case.params),
+            shape=tuple(call.before.shape),
         )
         problem = compare(call.param, want["param"], rtol=rtol, atol=step_atol)
         if problem:
             digits = differing_digits(call.param, want["param"])
             run.lines = [
                 f"param {problem}",
-                f"expected ({reference_name}): {describe(want['param'], digits)}",
-                f"got:      {describe(call.param, digits)}",
+                tr(
+                    "expected ({reference}): {value}",
+                    reference=reference_name,
+                    value=describe(want["param"], digits),
+                ),
+                tr("got:      {value}", value=describe(call.param, digits)),
             ]
             run.returned = True
             if note:
                 run.lines.append(note)
             if _tiny_difference(call.param, want["param"]):
                 run.lines.append(
-                    "The difference is tiny but real: is a float32 number hiding in your "
-                    "computation? (torch.tensor(0.5) and torch.where(c, 0.5, 1.0) are float32; "
-                    "use Python numbers or tensors made with dtype=param.dtype.)"
+                    tr(
+                        "The difference is tiny but real: is a float32 number hiding in your "
+                        "computation? (torch.tensor(0.5) and torch.where(c, 0.5, 1.0) are "
+                        "float32; use Python numbers or tensors made with dtype=param.dtype.)"
+                    )
                 )
             if _equal(call.param, call.before) and not _equal(want["param"], call.before):
                 run.lines.append(
-                    "Your function left `param` unchanged: update it in place "
-                    "(param.add_(...), param.sub_(...), param -= ...), do not rebind it."
+                    tr(
+                        "Your function left `param` unchanged: update it in place "
+                        "(param.add_(...), param.sub_(...), param -= ...), do not rebind it."
+                    )
                 )
             if call.changes:  # often the reason the values differ: say it
-                run.lines.append(f"Also, {GRAD_CHANGED}")
+                run.lines.append(tr("Also, {problem}", problem=tr(GRAD_CHANGED)))
             continue
         if call.changes:
-            run.lines = [GRAD_CHANGED, *(f"({change})" for change in call.changes)]
+            run.lines = [tr(GRAD_CHANGED), *(f"({change})" for change in call.changes)]
             continue
         for key in state_keys:
             if not isinstance(call.state, dict) or key not in call.state:
-                run.lines = [f"keep the state entry {key!r} in `state`."]
+                run.lines = [tr("keep the state entry {key} in `state`.", key=repr(key))]
                 break
             problem = compare(call.state[key], want[key], rtol=rtol, atol=step_atol, dtype=False)
             if problem:
                 digits = differing_digits(call.state[key], want[key])
                 run.lines = [
                     f"state[{key!r}] {problem}",
-                    f"expected: {describe(want[key], digits)}",
-                    f"got:      {describe(call.state[key], digits)}",
+                    tr("expected: {value}", value=describe(want[key], digits)),
+                    tr("got:      {value}", value=describe(call.state[key], digits)),
                 ]
                 break
     return run
@@ -309,17 +333,28 @@ def check_optimizer(
             )
         )
     if not runs:
-        raise CheckFailed(f"{kind}: no cases were given for {name} (a bug in the course).")
+        raise CheckFailed(
+            tr(
+                "{kind}: no cases were given for {name} (a bug in the course).",
+                kind=kind,
+                name=name,
+            )
+        )
     failed = [r for r in runs if r.failed]
     if failed:
         mistake = _explaining_mistake(failed, mistakes, rtol, atol)
         shown = mistake[1] if mistake else failed[0]
         message = shown.where + ":" + "".join(f"\n  {line}" for line in shown.lines)
         if len(failed) > 1:
-            labels = ", ".join(f"'{r.case.label.split(' (')[0]}'" for r in failed)
-            message += f"\n  ({len(failed)} of {len(runs)} runs failed: {labels}.)"
+            labels = ", ".join(f"'{case_label(r.case.label).split(' (')[0]}'" for r in failed)
+            message += "\n  " + tr(
+                "({failed} of {total} runs failed: {labels}.)",
+                failed=len(failed),
+                total=len(runs),
+                labels=labels,
+            )
         if mistake:
-            message += f"\n  This matches a known mistake: {mistake[0]}."
+            message += "\n  " + known_mistake(mistake[0])
         raise CheckFailed(message)
     refuse_if_tampered(kind)
 

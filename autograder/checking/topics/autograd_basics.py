@@ -26,8 +26,10 @@ from .. import (
     refuse_if_tampered,
     student_errors,
 )
+from ..checks import known_mistake
 from ..draw import coin
 from ..draw import shape as _shape
+from ..i18n import tr
 
 DOUBLE = torch.float64
 
@@ -93,14 +95,14 @@ def graph_tensors(seed: int | None) -> tuple[dict[str, torch.Tensor], int]:
     with torch.no_grad():
         n_t = a * 2
     tensors = {
-        "a (a leaf, requires_grad=True)": a,
-        f"b (a leaf, requires_grad={b.requires_grad})": b,
-        "c (a leaf made without requires_grad)": c,
+        tr("a (a leaf, requires_grad=True)"): a,
+        tr("b (a leaf, requires_grad={requires_grad})", requires_grad=b.requires_grad): b,
+        tr("c (a leaf made without requires_grad)"): c,
         f"h = {name}": h,
         f"s = h.{'sum' if type(s.grad_fn).__name__.startswith('Sum') else 'mean'}()": s,
         "d = h.detach()": h.detach(),
-        "n = a * 2 under torch.no_grad()": n_t,
-        f"k = c * b{' after k.retain_grad()' if kept.retains_grad else ''}": kept,
+        tr("n = a * 2 under torch.no_grad()"): n_t,
+        f"k = c * b{tr(' after k.retain_grad()') if kept.retains_grad else ''}": kept,
     }
     return tensors, seed
 
@@ -152,15 +154,25 @@ def check_graph_facts(student: Callable, *, seed: int | None = 0, public: bool =
             failures.append((label, tensor, got, expected, problem))
     if failures:
         label, _, got, expected, problem = failures[0]
-        message = (
-            f"{kind} failed for the tensor {label} (seed {seed}): {problem}\n"
-            f"  expected: {describe(expected)}\n  got:      {describe(got)}"
+        message = tr(
+            "{kind} failed for the tensor {label} (seed {seed}): {problem}\n  expected: "
+            "{expected}\n  got:      {got}",
+            kind=kind,
+            label=label,
+            seed=seed,
+            problem=problem,
+            expected=describe(expected),
+            got=describe(got),
         )
         if len(failures) > 1:
-            message += f"\n  ({len(failures)} of {len(tensors)} tensors failed.)"
+            message += tr(
+                "\n  ({n_failures} of {n_tensors} tensors failed.)",
+                n_failures=len(failures),
+                n_tensors=len(tensors),
+            )
         for mistake, wrong in graph_facts_mistakes().items():
             if all(compare(g, wrong(t), rtol=0, atol=0) is None for _, t, g, _, _ in failures):
-                message += f"\n  This matches a known mistake: {mistake}."
+                message += "\n  " + known_mistake(mistake)
                 break
         raise CheckFailed(message)
     refuse_if_tampered(kind)
@@ -178,7 +190,7 @@ def autograd_input_grad(loss_fn: Callable) -> Callable:
         loss.backward(grad_output)
         return leaf.grad
 
-    reference.__name__ = f"autograd gradient of {loss_fn.__name__}"
+    reference.__name__ = tr("autograd gradient of {loss_fn}", loss_fn=loss_fn.__name__)
     return reference
 
 
@@ -328,7 +340,7 @@ def check_gradient_snapshots(
         message = f"{kind} '{label}' failed: {problem}"
         for mistake, wrong in snapshot_mistakes(expected).items():
             if compare(got, wrong, rtol=1e-10, atol=1e-12) is None:
-                message += f"\n  This matches a known mistake: {mistake}."
+                message += "\n  " + known_mistake(mistake)
                 break
         raise CheckFailed(message)
     refuse_if_tampered(kind)
@@ -372,7 +384,11 @@ def numerical_cases(seed: int | None = None) -> list[Case]:
     functions = [
         ("sum(x * sin(x))", lambda x: (x * torch.sin(x)).sum(), None),
         ("log(sum(exp(x)))", lambda x: torch.log(torch.exp(x).sum()), None),
-        ("sum(tanh(W @ x)**2) for a fixed 3x4 W", lambda x: (torch.tanh(w @ x) ** 2).sum(), (4,)),
+        (
+            tr("sum(tanh(W @ x)**2) for a fixed 3x4 W"),
+            lambda x: (torch.tanh(w @ x) ** 2).sum(),
+            (4,),
+        ),
         ("prod(1 + x**2)", lambda x: torch.prod(1 + x**2), None),
     ]
     cases = []
@@ -395,10 +411,14 @@ def check_leaves_x_alone(student: Callable, case: Case, *, public: bool = True) 
         call_quietly(student, f, x, **case.kwargs)
     if not torch.equal(x, before):
         raise CheckFailed(
-            f"{kind} '{case.label}': numerical_gradient changed the caller's x "
-            f"(largest change {float((x - before).abs().max()):.3g}). Nudge a copy "
-            "(x.detach().clone()), never the tensor you were given: undoing a nudge by "
-            "arithmetic does not restore every float exactly."
+            tr(
+                "{kind} '{label}': numerical_gradient changed the caller's x (largest change "
+                "{max}). Nudge a copy (x.detach().clone()), never the tensor you were given: "
+                "undoing a nudge by arithmetic does not restore every float exactly.",
+                kind=kind,
+                label=case.label,
+                max=f"{float((x - before).abs().max()):.3g}",
+            )
         )
 
 

@@ -22,6 +22,7 @@ from .. import (
     integrity,
     student_errors,
 )
+from ..i18n import tr
 from .autograd_basics import AUTOGRAD_FORBID as BASIC_FORBID
 
 DOUBLE = torch.float64
@@ -63,7 +64,7 @@ def grad_after_two_backwards_reference(f: Callable, x: torch.Tensor) -> torch.Te
 
 
 RETAIN_FUNCTIONS: list[tuple[str, Callable]] = [
-    ("(w * c).sum() for a fixed tensor c", lambda w, c: (w * c).sum()),
+    (tr("(w * c).sum() for a fixed tensor c"), lambda w, c: (w * c).sum()),
     ("(w + c).sum()", lambda w, c: (w + c).sum()),
     ("(w - c).mean()", lambda w, c: (w - c).mean()),
     ("w.exp().sum()", lambda w, c: w.exp().sum()),
@@ -119,9 +120,9 @@ def vjp_cases(seed: int | None = None) -> list[Case]:
     m = torch.randn(3, 5, generator=gen, dtype=DOUBLE)
     functions = [
         ("x * sin(x) (elementwise)", lambda x: x * torch.sin(x), None),
-        ("cumulative sum", lambda x: torch.cumsum(x, dim=-1), None),
-        ("outer product with a fixed 4-vector", lambda x: torch.outer(x, a), None),
-        ("tanh(M @ x) for a fixed 3x5 matrix M", lambda x: torch.tanh(m @ x), 5),
+        (tr("cumulative sum"), lambda x: torch.cumsum(x, dim=-1), None),
+        (tr("outer product with a fixed 4-vector"), lambda x: torch.outer(x, a), None),
+        (tr("tanh(M @ x) for a fixed 3x5 matrix M"), lambda x: torch.tanh(m @ x), 5),
     ]
     cases = []
     for description, f, n in functions:
@@ -145,15 +146,25 @@ def check_vjp_leaves_x_alone(student: Callable, case: Case, *, public: bool = Tr
         second = call_quietly(student, f, x, v)
     if x.requires_grad or x.grad is not None:
         raise CheckFailed(
-            f"{kind} '{case.label}': vector_jacobian_product changed the caller's x (it now "
-            f"has requires_grad={x.requires_grad} and a .grad). Make a leaf copy: "
-            "x.detach().clone().requires_grad_(True)."
+            tr(
+                "{kind} '{label}': vector_jacobian_product changed the caller's x (it now has "
+                "requires_grad={requires_grad} and a .grad). Make a leaf copy: "
+                "x.detach().clone().requires_grad_(True).",
+                kind=kind,
+                label=case.label,
+                requires_grad=x.requires_grad,
+            )
         )
     problem = compare(second, first, rtol=1e-12, atol=0)
     if problem:
         raise CheckFailed(
-            f"{kind} '{case.label}': a second call on the same x gave another result "
-            f"({problem}): gradients were summed into a tensor kept between calls."
+            tr(
+                "{kind} '{label}': a second call on the same x gave another result ({problem}): "
+                "gradients were summed into a tensor kept between calls.",
+                kind=kind,
+                label=case.label,
+                problem=problem,
+            )
         )
 
 

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from .. import REDUCTIONS, Case, CheckFailed, call_quietly, check_kind, generator, integrity
 from ..draw import shape as _shape
+from ..i18n import N_, tr
 from ..mistakes import reduction_mistakes
 
 _type = type
@@ -57,28 +58,47 @@ def check_rejects_bad_reduction(
     ``ValueError`` whose message names the bad value", Exercise 2).
     """
     kind = check_kind(public)
-    name = getattr(student, "__name__", "your function")
+    name = getattr(student, "__name__", tr("your function"))
     kwargs = {**case.kwargs, "reduction": bad}
     try:
         call_quietly(student, *case.args, **kwargs)
     except ValueError as error:
         if names_value and str(bad) not in str(error):
             raise CheckFailed(
-                f"{kind}: {name}(..., reduction={bad!r}) raised ValueError({str(error)!r}), "
-                f"whose message does not name the bad value {bad!r}: say which value was "
-                "wrong, as torch does."
+                tr(
+                    "{kind}: {name}(..., reduction={bad}) raised ValueError({error}), whose "
+                    "message does not name the bad value {bad}: say which value was wrong, as "
+                    "torch does.",
+                    kind=kind,
+                    name=name,
+                    bad=f"{bad!r}",
+                    error=f"{str(error)!r}",
+                )
             ) from None
         return
     except NotImplementedError:
-        raise CheckFailed(f"{kind}: {name} is not implemented yet.") from None
+        raise CheckFailed(
+            tr("{kind}: {name} is not implemented yet.", kind=kind, name=name)
+        ) from None
     except Exception as error:
         raise CheckFailed(
-            f"{kind}: {name}(..., reduction={bad!r}) raised {_type(error).__name__}; "
-            "it should raise a ValueError."
+            tr(
+                "{kind}: {name}(..., reduction={bad}) raised {error}; it should raise a "
+                "ValueError.",
+                kind=kind,
+                name=name,
+                bad=f"{bad!r}",
+                error=_type(error).__name__,
+            )
         ) from None
     raise CheckFailed(
-        f"{kind}: {name}(..., reduction={bad!r}) returned a value; it should raise a "
-        "ValueError (an unknown reduction is a mistake to report, not to guess at)."
+        tr(
+            "{kind}: {name}(..., reduction={bad}) returned a value; it should raise a ValueError "
+            "(an unknown reduction is a mistake to report, not to guess at).",
+            kind=kind,
+            name=name,
+            bad=f"{bad!r}",
+        )
     )
 
 
@@ -94,9 +114,9 @@ def mean_over_first_dim(reference: Callable) -> Callable:
     return wrong
 
 
-FIRST_DIM = (
-    "the mean over the first dimension only (the sum divided by its size, len(x), not by "
-    "the number of elements)"
+FIRST_DIM = N_(
+    "the mean over the first dimension only (the sum divided by its size, len(x), not by the "
+    "number of elements)"
 )
 
 
@@ -122,11 +142,13 @@ def regression_mistakes(reference: Callable, *, squared: bool) -> dict[str, Call
 
     found = {**reduction_mistakes(reference), FIRST_DIM: mean_over_first_dim(reference)}
     if squared:
-        found["half the squared error (0.5 (x - y)^2, a textbook convention, not torch's)"] = half
-        found["the square root of the mean (RMSE)"] = rmse
-        found["absolute errors (that is L1, not MSE)"] = F.l1_loss
+        found[tr("half the squared error (0.5 (x - y)^2, a textbook convention, not torch's)")] = (
+            half
+        )
+        found[tr("the square root of the mean (RMSE)")] = rmse
+        found[tr("absolute errors (that is L1, not MSE)")] = F.l1_loss
     else:
-        found["squared errors (that is MSE, not L1)"] = F.mse_loss
+        found[tr("squared errors (that is MSE, not L1)")] = F.mse_loss
     return found
 
 

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from .. import REDUCTIONS, Case, generator, integrity, reduce_losses, reduction_mistakes
 from ..draw import alternating_dtype as _dtype
 from ..draw import any_shape
+from ..i18n import N_, tr
 from .basic_losses import FIRST_DIM, mean_over_first_dim
 
 SHAPES = [(1,), (1, 3), (4, 2), (2, 3, 4), (5, 3)]
@@ -88,7 +89,7 @@ def prob_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]:
         weight = _weight(gen, shape, wkind)
         if weight is not None:
             kwargs["weight"] = weight.to(dtype)
-        options = {"soft targets": soft, "weight": wkind}
+        options = {N_("soft targets"): soft, "weight": wkind}
         for reduction in REDUCTIONS:
             label = _label(shape, dtype, None, options, reduction, seed)
             case = Case(label, (p.to(dtype), target.to(dtype)), {**kwargs, "reduction": reduction})
@@ -114,7 +115,7 @@ def logit_cases(
         if pkind:
             pw = torch.rand(shape[-1:] if pkind == "class" else (1,), generator=gen) * 4
             kwargs["pos_weight"] = pw.to(dtype)
-        options = {"soft targets": soft, "weight": wkind, "pos_weight": pkind}
+        options = {N_("soft targets"): soft, "weight": wkind, "pos_weight": pkind}
         for reduction in REDUCTIONS:
             label = _label(shape, dtype, scale, options, reduction, seed)
             case = Case(label, (x.to(dtype), target.to(dtype)), {**kwargs, "reduction": reduction})
@@ -211,8 +212,11 @@ def bce_mistakes() -> dict:
         return wrong
 
     clamps = {
-        f"the probabilities clamped to [{eps:g}, 1 - {eps:g}] instead of each log at -100 "
-        "(torch.clamp(torch.log(...), min=-100))": clamped_probabilities(eps)
+        tr(
+            "the probabilities clamped to [{eps}, 1 - {eps}] instead of each log at -100 "
+            "(torch.clamp(torch.log(...), min=-100))",
+            eps=f"{eps:g}",
+        ): clamped_probabilities(eps)
         for eps in (1e-7, 1e-8, 1e-12)
     }
     return {

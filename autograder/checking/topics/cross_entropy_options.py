@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from .. import REDUCTIONS, Case, generator, integrity, reduction_mistakes
 from ..draw import alternating_dtype as _dtype
+from ..i18n import N_
 
 # (shape of the input, options): the cases every check tries before the random ones.
 SPECIALS: list[tuple[tuple[int, ...], dict[str, Any]]] = [
@@ -295,11 +296,11 @@ def all_ignored_zero(input, target, *args, ignore_index=-100, reduction="mean", 
     return torch.zeros((), dtype=input.dtype)
 
 
-NAME_ALL_IGNORED = "0 instead of nan for the mean when every target is ignored (0/0 is nan)"
+NAME_ALL_IGNORED = N_("0 instead of nan for the mean when every target is ignored (0/0 is nan)")
 
-NAME_DIVIDED_BY_N = (
-    "the mean divided by N (the number of targets) instead of by the sum of the weights "
-    "of the targets that are not ignored"
+NAME_DIVIDED_BY_N = N_(
+    "the mean divided by N (the number of targets) instead of by the sum of the weights of the "
+    "targets that are not ignored"
 )
 
 

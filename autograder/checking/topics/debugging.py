@@ -29,16 +29,17 @@ from .. import (
     refuse_if_tampered,
     student_errors,
 )
+from ..i18n import N_, tr
 from .training_loop import LoopWatch, Probe, RecordingLoss, run_captured
 
-SOFTMAX = "softmax before cross-entropy"
-BCE_ON_LOGITS = "BCELoss on logits"
-NO_ZERO_GRAD = "missing zero_grad"
-EVAL_MODE = "eval mode left on"
-LOSS_TENSOR = "loss kept as a tensor"
-LR_TOO_HIGH = "learning rate too high"
+SOFTMAX = N_("softmax before cross-entropy")
+BCE_ON_LOGITS = N_("BCELoss on logits")
+NO_ZERO_GRAD = N_("missing zero_grad")
+EVAL_MODE = N_("eval mode left on")
+LOSS_TENSOR = N_("loss kept as a tensor")
+LR_TOO_HIGH = N_("learning rate too high")
 SHUFFLED_LABELS = "labels shuffled apart from images"
-HEALTHY = "no bug"
+HEALTHY = N_("no bug")
 
 BUGS = (SOFTMAX, BCE_ON_LOGITS, NO_ZERO_GRAD, EVAL_MODE, LOSS_TENSOR, LR_TOO_HIGH, SHUFFLED_LABELS)
 VERDICTS = (*BUGS, HEALTHY)
@@ -164,7 +165,10 @@ def mystery_run(kind: str, seed: int) -> dict[str, Any]:
             returned = _epoch(kind, model, x, y, optimizer, tele, gen, classes)
             if report["returned"] is None:
                 report["returned"] = (
-                    f"a tensor with grad_fn={type(returned.grad_fn).__name__}"
+                    tr(
+                        "a tensor with grad_fn={grad_fn_type}",
+                        grad_fn_type=type(returned.grad_fn).__name__,
+                    )
                     if isinstance(returned, torch.Tensor) and returned.grad_fn is not None
                     else type(returned).__name__
                 )
@@ -183,7 +187,7 @@ def reference_diagnose(report: dict[str, Any]) -> str:
     """The course's reading of a report (students write their own ``diagnose``)."""
     if report["error"] and "between 0 and 1" in report["error"]:
         return BCE_ON_LOGITS
-    if str(report["returned"]).startswith("a tensor"):
+    if str(report["returned"]).startswith(tr("a tensor")):
         return LOSS_TENSOR
     if not all(report["training_mode"]):
         return EVAL_MODE
@@ -289,7 +293,12 @@ def check_fit(
     kind = check_kind(public)
     refuse_if_tampered(kind)
     _, seed = generator(seed)
-    where = f"(seed {seed}, {epochs} epochs, batches of {batch_size})"
+    where = tr(
+        "(seed {seed}, {epochs} epochs, batches of {batch_size})",
+        seed=seed,
+        epochs=epochs,
+        batch_size=batch_size,
+    )
     task, model, optimizer = _fit_setup(seed, lr)
     inputs, targets = task["train"]
     loss_fn = RecordingLoss(keep_inputs=True)
@@ -331,12 +340,27 @@ def check_fit(
     batches = -(-len(inputs) // batch_size)
     if len(probe.inputs) != epochs * batches or len(loss_fn.given) != epochs * batches:
         raise CheckFailed(
-            f"{kind} {where}: {len(probe.inputs)} forward passes and {len(loss_fn.given)} "
-            f"calls of loss_fn for {epochs} epochs of {batches} batches; expected one of each "
-            "per batch. Keep buggy_fit's loops and only repair what is broken."
+            tr(
+                "{kind} {where}: {n_inputs} forward passes and {n_given} calls of loss_fn for "
+                "{epochs} epochs of {batches} batches; expected one of each per batch. Keep "
+                "buggy_fit's loops and only repair what is broken.",
+                kind=kind,
+                where=where,
+                n_inputs=len(probe.inputs),
+                n_given=len(loss_fn.given),
+                epochs=epochs,
+                batches=batches,
+            )
         )
     if any(training is False for training, grad_on, _ in probe.calls if grad_on):
-        raise CheckFailed(f"{kind} {where}: {EVAL_MODE}. Call model.train() before training.")
+        raise CheckFailed(
+            tr(
+                "{kind} {where}: {bug}. Call model.train() before training.",
+                kind=kind,
+                where=where,
+                bug=EVAL_MODE,
+            )
+        )
     for batch, (outputs, given) in zip(probe.inputs, loss_fn.given, strict=True):
         if (
             float(outputs.min()) >= 0
@@ -344,42 +368,78 @@ def check_fit(
             and torch.allclose(outputs.sum(dim=1), torch.ones(len(outputs)), atol=1e-4)
         ):
             raise CheckFailed(
-                f"{kind} {where}: {SOFTMAX}: the loss was given probabilities. "
-                "nn.CrossEntropyLoss applies log-softmax itself: give it the raw logits."
+                tr(
+                    "{kind} {where}: {bug}: the loss was given probabilities. nn.CrossEntropyLoss "
+                    "applies log-softmax itself: give it the raw logits.",
+                    kind=kind,
+                    where=where,
+                    bug=SOFTMAX,
+                )
             )
         rows = torch.cdist(batch, inputs).argmin(dim=1)
         if not torch.equal(targets[rows], given):
             raise CheckFailed(
-                f"{kind} {where}: {SHUFFLED_LABELS}: the targets given to the loss are not "
-                "the labels of the images in the batch. Index images and labels with the "
-                "same permutation."
+                tr(
+                    "{kind} {where}: {bug}: the targets given to the loss are not the labels of "
+                    "the images in the batch. Index images and labels with the same permutation.",
+                    kind=kind,
+                    where=where,
+                    bug=SHUFFLED_LABELS,
+                )
             )
     if watch.stale_grad_at_backward:
         raise CheckFailed(
-            f"{kind} {where}: {NO_ZERO_GRAD}: backward() added to the last batch's gradients. "
-            "Call optimizer.zero_grad() before each backward()."
+            tr(
+                "{kind} {where}: {bug}: backward() added to the last batch's gradients. Call "
+                "optimizer.zero_grad() before each backward().",
+                kind=kind,
+                where=where,
+                bug=NO_ZERO_GRAD,
+            )
         )
     if watch.kept_loss is not None:
         raise CheckFailed(
-            f"{kind} {where}: {LOSS_TENSOR}: {watch.kept_loss!r} keeps loss tensors, and their "
-            "graphs, from batch to batch. Add up loss.item()."
+            tr(
+                "{kind} {where}: {bug}: {kept_loss} keeps loss tensors, and their graphs, from "
+                "batch to batch. Add up loss.item().",
+                kind=kind,
+                where=where,
+                bug=LOSS_TENSOR,
+                kept_loss=f"{watch.kept_loss!r}",
+            )
         )
     if not isinstance(got, list) or len(got) != epochs or any(type(v) is not float for v in got):
         raise CheckFailed(
-            f"{kind} {where}: return a list of {epochs} Python floats, one mean loss per "
-            f"epoch; got {got!r:.80}"
+            tr(
+                "{kind} {where}: return a list of {epochs} Python floats, one mean loss per "
+                "epoch; got {got}",
+                kind=kind,
+                where=where,
+                epochs=epochs,
+                got=f"{got!r:.80}",
+            )
         )
     problem = compare(got, expected, rtol=1e-5, atol=1e-7)
     if problem:
         raise CheckFailed(
-            f"{kind} {where}: the mean losses differ from the reference run: {problem}"
+            tr(
+                "{kind} {where}: the mean losses differ from the reference run: {problem}",
+                kind=kind,
+                where=where,
+                problem=problem,
+            )
         )
     for (name, p), q in zip(model.named_parameters(), ref_model.parameters(), strict=True):
         if not torch.allclose(p.detach(), q.detach(), rtol=1e-4, atol=1e-6):
             raise CheckFailed(
-                f"{kind} {where}: after training, parameter {name} differs from the reference "
-                "run from the same seed. Shuffle as buggy_fit does (one torch.randperm with "
-                "the generator, per epoch) and train on every batch."
+                tr(
+                    "{kind} {where}: after training, parameter {name} differs from the reference "
+                    "run from the same seed. Shuffle as buggy_fit does (one torch.randperm with "
+                    "the generator, per epoch) and train on every batch.",
+                    kind=kind,
+                    where=where,
+                    name=name,
+                )
             )
     refuse_if_tampered(kind)
 

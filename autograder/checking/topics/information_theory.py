@@ -16,6 +16,7 @@ from torch.distributions import Categorical, kl_divergence
 
 from .. import Case, generator, integrity
 from ..draw import alternating_dtype, dtype_name
+from ..i18n import tr
 
 FORBID = [
     "torch.distributions",
@@ -214,7 +215,11 @@ def initial_loss_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]
             loss, chance, _ = initial_loss_reference(logits, target, tolerance)
             if abs(abs(loss - chance) - tolerance * chance) > 1e-3:  # not on the edge
                 break
-        size = "favouring the right class (labels leaking)" if leak else f"of std {scale:.3g}"
+        size = (
+            tr("favouring the right class (labels leaking)")
+            if leak
+            else tr("of std {scale}", scale=f"{scale:.3g}")
+        )
         label = f"N={n}, C={c}, logits {size}, {dtype_name(dtype)}, seed {seed}"
         cases.append(Case(label, (logits, target), {"tolerance": tolerance}))
     return cases

@@ -28,6 +28,7 @@ from .. import (
 from ..draw import any_shape
 from ..draw import dtype_name as _name
 from ..draw import integer as _int
+from ..i18n import tr
 
 # The course's one check of an unknown reduction, which this topic's cells import from here.
 from .basic_losses import check_rejects_bad_reduction as check_rejects_bad_reduction
@@ -229,13 +230,13 @@ def multi_margin_cases(seed: int | None = None) -> list[Case]:
         x = torch.randn(n, c, generator=gen, dtype=_F64)
         target = torch.randint(0, c, (n,), generator=gen)
         kwargs: dict[str, Any] = {"p": p, "margin": margin}
-        text = "no weight"
+        text = tr("no weight")
         if weighted:
             w = torch.rand(c, generator=gen, dtype=_F64) * 2 + 0.2
             if weighted == "negative":
                 w[0::2] = -w[0::2]  # every other class weight negative
             kwargs["weight"] = w.to(dtype)
-            text = "weight" if weighted is True else "weights of both signs"
+            text = "weight" if weighted is True else tr("weights of both signs")
         label = f"N={n}, C={c}, {_name(dtype)}, p={p}, margin={margin}, {text}, seed {seed}"
         cases += _with_reductions(label, (x.to(dtype), target), kwargs)
     return cases
@@ -496,7 +497,7 @@ def _distance_name(distance: Any) -> str:
     if distance is None:
         return "None (pairwise_distance)"
     if isinstance(distance, torch.nn.Module):
-        return f"the nn.Module {type(distance).__name__}()"
+        return tr("the nn.Module {distance_type}()", distance_type=type(distance).__name__)
     return str(distance.__name__)
 
 

@@ -15,6 +15,7 @@ from .. import REDUCTIONS, Case, generator, integrity
 from ..draw import alternating_dtype as _dtype
 from ..draw import dtype_name as _name
 from ..draw import uniform as _uniform
+from ..i18n import tr
 
 
 def _shapes(gen: torch.Generator, draws: int) -> list[tuple[int, ...]]:
@@ -99,11 +100,11 @@ def poisson_cases(seed: int | None = None, *, draws: int = 4) -> list[Case]:
 
 def _var_shapes(shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...] | None]]:
     """Every ``var`` layout torch accepts for ``input`` of ``shape`` (None: a float)."""
-    layouts = [("one variance per element", shape), ("one float for everything", None)]
-    layouts.append(("last dimension dropped", shape[:-1]))
+    layouts = [(tr("one variance per element"), shape), (tr("one float for everything"), None)]
+    layouts.append((tr("last dimension dropped"), shape[:-1]))
     for d in range(len(shape)):
         if shape[d] != 1:
-            layouts.append((f"size 1 in dimension {d}", shape[:d] + (1,) + shape[d + 1 :]))
+            layouts.append((tr("size 1 in dimension {d}", d=d), shape[:d] + (1,) + shape[d + 1 :]))
     return layouts
 
 

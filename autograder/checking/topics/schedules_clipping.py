@@ -26,7 +26,9 @@ from .. import (
     integrity,
     refuse_if_tampered,
 )
+from ..checks import case_failed
 from ..draw import coin, integer, log_uniform, uniform
+from ..i18n import N_, tr
 from ..optim.api import Expectations, call_student, leaf, require_call, require_floats
 
 _float64 = torch.float64
@@ -236,28 +238,36 @@ def one_cycle_variant(
     raise AssertionError("unreachable")
 
 
-ONE_EPOCH_AHEAD = "one epoch ahead: after e epochs the rate has been changed e times, not e + 1"
+ONE_EPOCH_AHEAD = N_("one epoch ahead: after e epochs the rate has been changed e times, not e + 1")
 SCHEDULE_MISTAKES: dict[str, dict[str, Callable]] = {
     "step_lr": {
-        "gamma**(epoch / step_size) without the floor": _step_lr_no_floor,
+        N_("gamma**(epoch / step_size) without the floor"): _step_lr_no_floor,
         ONE_EPOCH_AHEAD: _step_lr_one_ahead,
     },
     "exponential_lr": {ONE_EPOCH_AHEAD: _exponential_one_ahead},
     "cosine_annealing_lr": {
-        "cos(e/T) instead of cos(π e/T)": _cosine_no_pi,
-        "eta_min ignored": _cosine_no_floor,
+        N_("cos(e/T) instead of cos(π e/T)"): _cosine_no_pi,
+        N_("eta_min ignored"): _cosine_no_floor,
     },
     "warm_restarts_lr": {
-        "T_mult ignored (every period T_0 long)": _restarts_every_t0,
-        "eta_min at each restart epoch instead of base_lr: T_cur runs from 0 to T_i - 1, so "
-        "the period restarts when T_cur reaches T_i (>=, not >)": _restarts_late,
+        N_("T_mult ignored (every period T_0 long)"): _restarts_every_t0,
+        N_(
+            "eta_min at each restart epoch instead of base_lr: T_cur runs from 0 to T_i - 1, so "
+            "the period restarts when T_cur reaches T_i (>=, not >)"
+        ): _restarts_late,
     },
     "one_cycle_lr": {
-        "the first phase ends at pct_start·total_steps (torch ends it one step earlier, at "
-        "pct_start·total_steps − 1)": partial(one_cycle_variant, late_boundary=True),
-        "the final rate max_lr / final_div_factor: torch divides the initial rate, "
-        "max_lr / div_factor, by final_div_factor": partial(one_cycle_variant, min_from_max=True),
-        "anneal_strategy ignored (always the cosine)": partial(one_cycle_variant, always_cos=True),
+        N_(
+            "the first phase ends at pct_start·total_steps (torch ends it one step earlier, at "
+            "pct_start·total_steps − 1)"
+        ): partial(one_cycle_variant, late_boundary=True),
+        N_(
+            "the final rate max_lr / final_div_factor: torch divides the initial rate, max_lr / "
+            "div_factor, by final_div_factor"
+        ): partial(one_cycle_variant, min_from_max=True),
+        N_("anneal_strategy ignored (always the cosine)"): partial(
+            one_cycle_variant, always_cos=True
+        ),
     },
 }
 
@@ -303,7 +313,12 @@ def check_schedule(
             value = call_student(kind, student, label, *args, **schedule.options)
             if not _python_float(value):
                 raise CheckFailed(
-                    f"{kind} '{label}' failed: return a Python float, got {describe(value)}"
+                    tr(
+                        "{kind} '{label}' failed: return a Python float, got {value}",
+                        kind=kind,
+                        label=label,
+                        value=describe(value),
+                    )
                 )
             got.append(float(value))
         wrong = {
@@ -312,8 +327,12 @@ def check_schedule(
         unit = "step" if name == "one_cycle_lr" else "epoch"
         verdicts.expect(
             schedule.label,
-            f"the rate at every {unit}, from 0 to {len(got) - 1} (torch.optim.lr_scheduler; "
-            f"item e is {unit} e)",
+            tr(
+                "the rate at every {unit}, from 0 to {n_got} (torch.optim.lr_scheduler; item e is "
+                "{unit} e)",
+                unit=unit,
+                n_got=len(got) - 1,
+            ),
             got,
             schedule.lrs,
             rtol=rtol,
@@ -397,7 +416,7 @@ def check_lambda_lr(
         want = torch_lrs(partial(_warmup_cosine, **options), base, last)
         label = f"base_lr={base:.4g}, {describe(options)}, {last + 1} epochs, seed {seed}"
         lambda_lrs = partial(_lambda_lrs, kind=kind, label=label, options=options, base=base)
-        name = getattr(student, "__name__", "your function")
+        name = getattr(student, "__name__", tr("your function"))
         got = call_student(kind, lambda_lrs, label, student, last, name=name)
         wrong = {}
         for mistake, fn in (mistakes or {}).items():
@@ -407,7 +426,7 @@ def check_lambda_lr(
                 continue
         verdicts.expect(
             label,
-            f"the rates LambdaLR sets with your factor at epochs 0 to {last}",
+            tr("the rates LambdaLR sets with your factor at epochs 0 to {last}", last=last),
             got,
             want,
             rtol=1e-9,
@@ -428,8 +447,13 @@ def _lambda_lrs(
         value = fn(epoch, **options)
         if not _python_float(value):
             raise CheckFailed(
-                f"{kind} '{label}' failed: at epoch {epoch}, return a Python float, "
-                f"got {describe(value)}"
+                tr(
+                    "{kind} '{label}' failed: at epoch {epoch}, return a Python float, got {value}",
+                    kind=kind,
+                    label=label,
+                    epoch=epoch,
+                    value=describe(value),
+                )
             )
         return value
 
@@ -572,15 +596,21 @@ def check_plateau(
         label = f"{label}, {len(metrics)} epochs"
         want = torch_plateau_lrs(lr, metrics, **options)
         got = call_student(kind, student, label, lr, list(metrics), **options)
-        got = require_floats(kind, label, "the list of learning rates you return", got)
+        got = require_floats(kind, label, tr("the list of learning rates you return"), got)
         if len(got) != len(want):
             raise CheckFailed(
-                f"{kind} '{label}' failed: return one learning rate per metric, "
-                f"{len(want)} of them, got {len(got)}"
+                tr(
+                    "{kind} '{label}' failed: return one learning rate per metric, {n_want} of "
+                    "them, got {n_got}",
+                    kind=kind,
+                    label=label,
+                    n_want=len(want),
+                    n_got=len(got),
+                )
             )
         verdicts.expect(
             label,
-            "the rate after each epoch's metric (ReduceLROnPlateau; item e is epoch e)",
+            tr("the rate after each epoch's metric (ReduceLROnPlateau; item e is epoch e)"),
             got,
             want,
             rtol=1e-12,
@@ -697,16 +727,16 @@ CLIP_NORM_FORBID = [
 ]
 CLIP_VALUE_FORBID = ["torch.nn.utils.clip_grad_value_"]
 
-NOT_IN_PLACE = (
-    "the tensors in grads were not changed in place: the caller's gradients (each p.grad) "
-    "are still as they were. Writing grads[i] = ... or g = ... only rebinds a name; change "
-    "each tensor itself ({example})"
+NOT_IN_PLACE = N_(
+    "the tensors in grads were not changed in place: the caller's gradients (each p.grad) are "
+    "still as they were. Writing grads[i] = ... or g = ... only rebinds a name; change each "
+    "tensor itself ({example})"
 )
 
 
-NOT_CHANGED = (
-    "the tensors left as they were: g = ... makes a new tensor and rebinds the name; change "
-    "each tensor in place ({example})"
+NOT_CHANGED = N_(
+    "the tensors left as they were: g = ... makes a new tensor and rebinds the name; change each "
+    "tensor in place ({example})"
 )
 
 
@@ -718,7 +748,7 @@ def _changed_in_place(
     if len(given) != len(originals) or any(
         a is not b for a, b in zip(given, originals, strict=False)
     ):
-        raise CheckFailed(f"{kind} '{label}' failed: " + NOT_IN_PLACE.format(example=example))
+        raise CheckFailed(case_failed(kind, label, tr(NOT_IN_PLACE, example=example)))
     return originals
 
 
@@ -752,14 +782,20 @@ def check_clip_norm(
             except Exception:
                 continue
             wrong_grads[mistake] = copies
-        wrong_grads[NOT_CHANGED.format(example="g.mul_(c), g *= c")] = grads
-        what = "the gradients after clipping (changed in place)"
+        wrong_grads[tr(NOT_CHANGED, example="g.mul_(c), g *= c")] = grads
+        what = tr("the gradients after clipping (changed in place)")
         verdicts.expect(label, what, originals, want_grads, mistakes=wrong_grads)
         if total is None:
-            raise CheckFailed(f"{kind} '{label}' failed: return the total norm (you returned None)")
+            raise CheckFailed(
+                tr(
+                    "{kind} '{label}' failed: return the total norm (you returned None)",
+                    kind=kind,
+                    label=label,
+                )
+            )
         verdicts.expect(
             label,
-            "the total norm you return (before clipping)",
+            tr("the total norm you return (before clipping)"),
             total,
             want_total,
             rtol=1e-10,
@@ -784,11 +820,11 @@ def check_clip_value(student: Callable, seed: int | None, *, public: bool = True
         _changed_in_place(kind, label, given, originals, "g.clamp_(...)")
         verdicts.expect(
             label,
-            "the gradients after clipping (changed in place)",
+            tr("the gradients after clipping (changed in place)"),
             originals,
             [p.grad for p in params],
             mistakes={
-                NOT_CHANGED.format(example="g.clamp_(...)"): grads,
+                tr(NOT_CHANGED, example="g.clamp_(...)"): grads,
                 "clamped to [0, clip_value]": [g.clamp(0, clip_value) for g in grads],
                 "clamped from above only: entries below -clip_value were left": [
                     g.clamp(max=clip_value) for g in grads
@@ -848,7 +884,7 @@ def clipped_cases(seed: int | None) -> list[tuple[str, torch.Tensor, Callable, d
                 "max_norm": uniform(gen, 0.5, 3.0),
             }
             loss_fn: Callable = cliff_loss
-            name = "the cliff (w^30 - 0.5)^2"
+            name = tr("the cliff (w^30 - 0.5)^2")
         else:
             n, d = integer(gen, 4, 10), integer(gen, 2, 4)
             x = log_uniform(gen, 1.0, 10.0) * torch.randn(n, d, generator=gen, dtype=_float64)
@@ -864,7 +900,7 @@ def clipped_cases(seed: int | None) -> list[tuple[str, torch.Tensor, Callable, d
                 "steps": integer(gen, 5, 20),
                 "max_norm": grad_norm * uniform(gen, 0.05, 0.5),
             }
-            name = f"least squares, x of shape {(n, d)}"
+            name = tr("least squares, x of shape {value}", value=(n, d))
         label = f"{name}, w0={describe(w0)}, {describe(options)}, seed {seed}"
         cases.append((label, w0, loss_fn, options))
     return cases
@@ -879,14 +915,16 @@ def check_clipped_training(student: Callable, seed: int | None, *, public: bool 
     for label, w0, loss_fn, options in clipped_cases(seed):
         losses, w_want = clipped_reference(w0, loss_fn, **options)
         variants = {
-            "the gradient was not clipped (clip between backward() and step())": (
+            N_("the gradient was not clipped (clip between backward() and step())"): (
                 clipped_reference(w0, loss_fn, clip=False, **options)
             ),
-            "gradients accumulated: zero_grad() was not called before each backward()": (
+            N_("gradients accumulated: zero_grad() was not called before each backward()"): (
                 clipped_reference(w0, loss_fn, accumulate=True, **options)
             ),
-            "each entry clamped to max_norm (clip_grad_value_): clip the norm of the whole "
-            "gradient (clip_grad_norm_)": clipped_reference(w0, loss_fn, clip="value", **options),
+            N_(
+                "each entry clamped to max_norm (clip_grad_value_): clip the norm of the whole "
+                "gradient (clip_grad_norm_)"
+            ): clipped_reference(w0, loss_fn, clip="value", **options),
         }
         after = [*losses[1:], float(_detach(loss_fn(w_want)))]
         w = leaf(w0)
@@ -905,22 +943,25 @@ def check_clipped_training(student: Callable, seed: int | None, *, public: bool 
                 arguments=("w", "loss_fn"),
                 may_change=("w",),
             ),
-            f"{getattr(student, '__name__', 'train_clipped')} never used torch.optim.SGD: build "
-            "the optimizer and call its step(), as the exercise asks",
+            tr(
+                "{student} never used torch.optim.SGD: build the optimizer and call its step(), "
+                "as the exercise asks",
+                student=getattr(student, "__name__", "train_clipped"),
+            ),
         )
-        got = require_floats(kind, label, "the list of losses you return", got)
+        got = require_floats(kind, label, tr("the list of losses you return"), got)
         verdicts.expect(
             label,
-            "the losses",
+            tr("the losses"),
             got,
             losses,
             mistakes={k: v[0] for k, v in variants.items()}
-            | {"each loss recorded after its step (compute it before step())": after},
+            | {N_("each loss recorded after its step (compute it before step())"): after},
             shown=partial(_differing_item, got, losses),
         )
         verdicts.expect(
             label,
-            "w after training",
+            tr("w after training"),
             _detach(w),
             w_want,
             mistakes={k: v[1] for k, v in variants.items()},
@@ -958,15 +999,21 @@ def check_closure(make_closure: Callable, seed: int | None, *, public: bool = Tr
         optimizer = torch.optim.LBFGS([xy])
         closure = call_student(kind, make_closure, label, optimizer, xy)
         if not callable(closure):
-            raise CheckFailed(f"{kind} '{label}' failed: return the closure (a function)")
+            raise CheckFailed(
+                tr(
+                    "{kind} '{label}' failed: return the closure (a function)",
+                    kind=kind,
+                    label=label,
+                )
+            )
         xy.grad = torch.full_like(xy, 123.0)  # left over from an earlier step
         true_grad = rosenbrock_gradient(point)
         for call, stale in (("first", 123.0 + true_grad), ("second", 123.0 + 2 * true_grad)):
             loss = call_student(kind, closure, label)
-            what = f"the {call} call of your closure"
+            what = tr("the {call} call of your closure", call=call)
             verdicts.expect(
                 label,
-                f"{what}: the loss it returns",
+                tr("{what}: the loss it returns", what=what),
                 loss,
                 rosenbrock_value(point),
                 mistakes={"b = 10 instead of 100 in Rosenbrock's function": _rosenbrock_b10(point)},
@@ -974,10 +1021,15 @@ def check_closure(make_closure: Callable, seed: int | None, *, public: bool = Tr
             grad = xy.grad
             if grad is None:
                 raise CheckFailed(
-                    f"{kind} '{label}' failed: {what} left xy.grad empty (call backward() on "
-                    "the loss)"
+                    tr(
+                        "{kind} '{label}' failed: {what} left xy.grad empty (call backward() on "
+                        "the loss)",
+                        kind=kind,
+                        label=label,
+                        what=what,
+                    )
                 )
-            forgot = {"the old gradient was not cleared first (zero_grad)": stale}
+            forgot = {N_("the old gradient was not cleared first (zero_grad)"): stale}
             verdicts.expect(label, f"{what}: xy.grad", _detach(grad), true_grad, mistakes=forgot)
     verdicts.verdict()
     refuse_if_tampered(kind)
@@ -1005,21 +1057,37 @@ def check_minimum(student: Callable, seed: int | None, *, public: bool = True) -
         label = f"start {describe(start)}"
         got = call_student(kind, student, label, start)
         if not isinstance(got, _Tensor):
-            raise CheckFailed(f"{kind} '{label}' failed: return a tensor, got {describe(got)}")
+            raise CheckFailed(
+                tr(
+                    "{kind} '{label}' failed: return a tensor, got {got}",
+                    kind=kind,
+                    label=label,
+                    got=describe(got),
+                )
+            )
         if got.dtype != _float64:
             raise CheckFailed(
-                f"{kind} '{label}' failed: return a float64 tensor, got {got.dtype} (build xy "
-                "with dtype=torch.float64: L-BFGS then works in float64 too)"
+                tr(
+                    "{kind} '{label}' failed: return a float64 tensor, got {dtype} (build xy with "
+                    "dtype=torch.float64: L-BFGS then works in float64 too)",
+                    kind=kind,
+                    label=label,
+                    dtype=got.dtype,
+                )
             )
         if got.requires_grad:
             raise CheckFailed(
-                f"{kind} '{label}' failed: the tensor you return still requires grad (it is "
-                "the optimizer's leaf, or made from it): return xy.detach(), a tensor "
-                "outside the graph"
+                tr(
+                    "{kind} '{label}' failed: the tensor you return still requires grad (it is "
+                    "the optimizer's leaf, or made from it): return xy.detach(), a tensor outside "
+                    "the graph",
+                    kind=kind,
+                    label=label,
+                )
             )
         verdicts.expect(
             label,
-            "the minimum found (within 1e-6 of (1, 1), in float64)",
+            tr("the minimum found (within 1e-6 of (1, 1), in float64)"),
             got,
             torch.ones(2, dtype=_float64),
             rtol=0.0,

@@ -27,6 +27,7 @@ from .. import (
     refuse_if_tampered,
 )
 from ..draw import log_uniform, uniform
+from ..i18n import N_, tr
 from ..optim.api import (
     Expectations,
     call_student,
@@ -110,9 +111,11 @@ def check_gd_path(student: Callable, seed: int | None, *, public: bool = True) -
         cases[0].label,
         AUTOGRAD,
         lambda: call_student(kind, student, cases[0].label, x0, lr, steps),
-        f"{getattr(student, '__name__', 'gd_path')} never asked autograd for a gradient: "
-        "compute each one with backward() or torch.autograd.grad, as the exercise asks (not "
-        "8x by hand).",
+        tr(
+            "{student} never asked autograd for a gradient: compute each one with backward() or "
+            "torch.autograd.grad, as the exercise asks (not 8x by hand).",
+            student=getattr(student, "__name__", "gd_path"),
+        ),
     )
 
 
@@ -139,16 +142,26 @@ def check_lr_limits(student: Callable, seed: int | None, *, public: bool = True)
         got = call_student(kind, student, label, h)
         if not isinstance(got, tuple | list) or len(got) != 2:
             raise CheckFailed(
-                f"{kind} '{label}' failed: return the pair (lr_limit, lr_fastest), got "
-                f"{describe(got)}"
+                tr(
+                    "{kind} '{label}' failed: return the pair (lr_limit, lr_fastest), got {got}",
+                    kind=kind,
+                    label=label,
+                    got=describe(got),
+                )
             )
         limit, fastest = got
         for what, value in (("lr_limit", limit), ("lr_fastest", fastest)):
             python = isinstance(value, int | float) and not isinstance(value, bool)
             if not python or not math.isfinite(value) or value <= 0:
                 raise CheckFailed(
-                    f"{kind} '{label}' failed: {what} should be a positive Python float, "
-                    f"got {describe(value)}"
+                    tr(
+                        "{kind} '{label}' failed: {what} should be a positive Python float, got "
+                        "{value}",
+                        kind=kind,
+                        label=label,
+                        what=what,
+                        value=describe(value),
+                    )
                 )
         x0 = 1.5
 
@@ -157,8 +170,10 @@ def check_lr_limits(student: Callable, seed: int | None, *, public: bool = True)
 
         verdicts.expect(
             label,
-            "one step from x0 = 1.5 at lr_limit, then at lr_fastest, should land on -x0 (the "
-            "factor 1 - lr·h is -1) and on the minimum 0",
+            tr(
+                "one step from x0 = 1.5 at lr_limit, then at lr_fastest, should land on -x0 (the "
+                "factor 1 - lr·h is -1) and on the minimum 0"
+            ),
             steps(limit, fastest),
             [-x0, 0.0],
             rtol=1e-9,
@@ -184,7 +199,7 @@ def check_lr_limits(student: Callable, seed: int | None, *, public: bool = True)
 # ------------------------------------------------------------------ the optimizer API
 
 
-ZERO_GRAD = "gradients accumulated: zero_grad() was not called before each backward()"
+ZERO_GRAD = N_("gradients accumulated: zero_grad() was not called before each backward()")
 
 
 def check_fit_line(student: Callable, seed: int | None, *, public: bool = True, draws: int = 3):
@@ -232,13 +247,16 @@ def check_fit_line(student: Callable, seed: int | None, *, public: bool = True, 
             label,
             ["torch.optim.SGD"],
             run,
-            f"{name} never used torch.optim.SGD: build the optimizer and call its step(), as "
-            "the exercise asks (not an update written by hand)",
+            tr(
+                "{name} never used torch.optim.SGD: build the optimizer and call its step(), as "
+                "the exercise asks (not an update written by hand)",
+                name=name,
+            ),
         )
-        got = require_floats(kind, label, "the list of losses you return", got)
+        got = require_floats(kind, label, tr("the list of losses you return"), got)
         verdicts.expect(
             label,
-            "the losses returned",
+            tr("the losses returned"),
             got,
             losses,
             mistakes={
@@ -248,7 +266,7 @@ def check_fit_line(student: Callable, seed: int | None, *, public: bool = True, 
         )
         verdicts.expect(
             label,
-            "the weights left in w",
+            tr("the weights left in w"),
             _detach(w),
             w_ref,
             mistakes={ZERO_GRAD: w_acc},
@@ -296,14 +314,16 @@ def check_param_groups(student: Callable, seed: int | None, *, public: bool = Tr
         # Each mistake: its groups' (lrs, momenta), and where it leaves w1 and w2 (the loss
         # couples them: a slip in one group moves both tensors).
         variants = {
-            "w2 trained at lr instead of lr2": ((lr, lr), (momentum, momentum), True),
-            "w2's group without momentum: add_param_group takes the momentum from the "
-            "optimizer's defaults unless the group sets another": (
+            N_("w2 trained at lr instead of lr2"): ((lr, lr), (momentum, momentum), True),
+            N_(
+                "w2's group without momentum: add_param_group takes the momentum from the "
+                "optimizer's defaults unless the group sets another"
+            ): (
                 (lr, lr2),
                 (momentum, 0.0),
                 True,
             ),
-            "w1's group without momentum: pass momentum to SGD(...) itself": (
+            N_("w1's group without momentum: pass momentum to SGD(...) itself"): (
                 (lr, lr2),
                 (0.0, momentum),
                 True,
@@ -328,32 +348,48 @@ def check_param_groups(student: Callable, seed: int | None, *, public: bool = Tr
         )
         if not isinstance(optimizer, torch.optim.SGD):
             raise CheckFailed(
-                f"{kind} '{label}' failed: return the torch.optim.SGD optimizer, got "
-                f"{describe(optimizer)}"
+                tr(
+                    "{kind} '{label}' failed: return the torch.optim.SGD optimizer, got "
+                    "{optimizer}",
+                    kind=kind,
+                    label=label,
+                    optimizer=describe(optimizer),
+                )
             )
         groups = optimizer.param_groups
         if len(groups) != 2:
             raise CheckFailed(
-                f"{kind} '{label}' failed: the optimizer should have two param groups (w1's, "
-                f"then w2's, added with add_param_group), it has {len(groups)}"
+                tr(
+                    "{kind} '{label}' failed: the optimizer should have two param groups (w1's, "
+                    "then w2's, added with add_param_group), it has {n_groups}",
+                    kind=kind,
+                    label=label,
+                    n_groups=len(groups),
+                )
             )
         for i, group in enumerate(groups):
             params = group.get("params", [])
             if len(params) != 1 or params[0] is not (w1, w2)[i]:
                 raise CheckFailed(
-                    f"{kind} '{label}' failed: param group {i} should hold exactly "
-                    f"{'w1' if i == 0 else 'w2'} (the tensor you were given)."
+                    tr(
+                        "{kind} '{label}' failed: param group {i} should hold exactly {value} "
+                        "(the tensor you were given).",
+                        kind=kind,
+                        label=label,
+                        i=i,
+                        value="w1" if i == 0 else "w2",
+                    )
                 )
         verdicts.expect(
             label,
-            "the learning rate of each param group",
+            tr("the learning rate of each param group"),
             [g.get("lr") for g in groups],
             [lr, lr2],
             mistakes={k: list(v[0]) for k, v in wrong.items()},
         )
         verdicts.expect(
             label,
-            "each group's momentum",
+            tr("each group's momentum"),
             [g.get("momentum") for g in groups],
             [momentum, momentum],
             mistakes={k: list(v[1]) for k, v in wrong.items()},
@@ -361,7 +397,7 @@ def check_param_groups(student: Callable, seed: int | None, *, public: bool = Tr
         for i, (got, want) in enumerate(zip((w1, w2), (r1, r2), strict=True)):
             verdicts.expect(
                 label,
-                f"w{i + 1} after training",
+                tr("w{i} after training", i=i + 1),
                 _detach(got),
                 want,
                 mistakes={k: v[2][i] for k, v in wrong.items()},
@@ -424,25 +460,44 @@ def check_resume(student: Callable, seed: int | None, *, public: bool = True):
             label,
             [innermost("torch.optim.Optimizer.load_state_dict")],
             call,
-            f"{name} never called load_state_dict: the fresh optimizer must get the saved "
-            "state (torch.load, then load_state_dict), as a resumed run would",
+            tr(
+                "{name} never called load_state_dict: the fresh optimizer must get the saved "
+                "state (torch.load, then load_state_dict), as a resumed run would",
+                name=name,
+            ),
         )
         if not isinstance(checkpoint, bytes):
             raise CheckFailed(
-                f"{kind} '{label}' failed: return the bytes of the checkpoint you saved with "
-                f"torch.save (buffer.getvalue()), got {describe(checkpoint)}"
+                tr(
+                    "{kind} '{label}' failed: return the bytes of the checkpoint you saved with "
+                    "torch.save (buffer.getvalue()), got {checkpoint}",
+                    kind=kind,
+                    label=label,
+                    checkpoint=describe(checkpoint),
+                )
             )
         try:
             state = torch.load(io.BytesIO(checkpoint))
         except Exception as error:
             raise CheckFailed(
-                f"{kind} '{label}' failed: torch.load cannot read the bytes you returned "
-                f"({type(error).__name__}: {error})"
+                tr(
+                    "{kind} '{label}' failed: torch.load cannot read the bytes you returned "
+                    "({error_type}: {error})",
+                    kind=kind,
+                    label=label,
+                    error_type=type(error).__name__,
+                    error=error,
+                )
             ) from None
         if not isinstance(state, dict) or "state" not in state or "param_groups" not in state:
             raise CheckFailed(
-                f"{kind} '{label}' failed: the checkpoint should hold optimizer.state_dict(), "
-                f"found {describe(state)}"
+                tr(
+                    "{kind} '{label}' failed: the checkpoint should hold optimizer.state_dict(), "
+                    "found {state}",
+                    kind=kind,
+                    label=label,
+                    state=describe(state),
+                )
             )
         try:
             buffers = [s["momentum_buffer"] for s in state["state"].values()]
@@ -450,27 +505,38 @@ def check_resume(student: Callable, seed: int | None, *, public: bool = True):
             buffers = []
         if len(buffers) != 1:
             raise CheckFailed(
-                f"{kind} '{label}' failed: the saved state dict should hold one momentum "
-                f"buffer, found {describe(state.get('state'))}"
+                tr(
+                    "{kind} '{label}' failed: the saved state dict should hold one momentum "
+                    "buffer, found {value}",
+                    kind=kind,
+                    label=label,
+                    value=describe(state.get("state")),
+                )
             )
         assert saved is not None
         verdicts.expect(
             label,
-            f"the momentum buffer saved after {stop} steps",
+            tr("the momentum buffer saved after {stop} steps", stop=stop),
             buffers[0],
             saved,
             rtol=0,
             atol=0,
-            mistakes={f"the state saved after all {steps} steps, not after stop={stop}": at_end},
+            mistakes={
+                tr(
+                    "the state saved after all {steps} steps, not after stop={stop}",
+                    steps=steps,
+                    stop=stop,
+                ): at_end
+            },
         )
         groups = state["param_groups"]
-        verdicts.expect(label, "the saved lr", groups[0].get("lr"), lr, rtol=0, atol=0)
+        verdicts.expect(label, tr("the saved lr"), groups[0].get("lr"), lr, rtol=0, atol=0)
         verdicts.expect(
-            label, "the saved momentum", groups[0].get("momentum"), momentum, rtol=0, atol=0
+            label, tr("the saved momentum"), groups[0].get("momentum"), momentum, rtol=0, atol=0
         )
         verdicts.expect(
             label,
-            "w after the resumed run (must equal an uninterrupted run exactly)",
+            tr("w after the resumed run (must equal an uninterrupted run exactly)"),
             _detach(w),
             w_ref,
             rtol=0,

@@ -36,6 +36,8 @@ from .. import (
     refuse_if_tampered,
     student_errors,
 )
+from ..checks import known_mistake
+from ..i18n import N_, tr
 
 _Tensor = torch.Tensor
 _isinstance, _type = isinstance, type
@@ -119,8 +121,10 @@ def shape_mistakes() -> dict[str, Callable]:
         return [(h, w, c) for c, h, w in reference_pool_shapes(height, width)]
 
     one_forgotten = {
-        f"the {('first', 'second', 'third')[k]} pooling forgotten (each MaxPool2d(2) halves "
-        "the height and width)": shapes_with(same, half, skip=k)
+        tr(
+            "the {value} pooling forgotten (each MaxPool2d(2) halves the height and width)",
+            value=("first", "second", "third")[k],
+        ): shapes_with(same, half, skip=k)
         for k in range(3)
     }
     return {
@@ -161,7 +165,7 @@ def flat_mistakes() -> dict[str, Callable]:
         "the pooling forgotten": from_shapes(named["the pooling forgotten"]),
         "one pooling too few": one_pool_too_few,
         "rounded up, not down, where a side is odd": from_shapes(
-            named["rounded up, not down, where a side is odd"]
+            named[tr("rounded up, not down, where a side is odd")]
         ),
         "divided with / instead of //": from_shapes(named["divided with / instead of //"]),
         "the channels forgotten: H * W only": no_channels,
@@ -258,13 +262,31 @@ def _as_number(kind: str, what: str, value) -> float:
     if _isinstance(value, _Tensor):
         if value.requires_grad:
             raise CheckFailed(
-                f"{kind}: {what} is a tensor that still carries its graph (grad_fn="
-                f"{type(value.grad_fn).__name__}). Add up loss.item(), not the loss tensor: "
-                "summing the tensors keeps every batch's graph alive and wastes memory."
+                tr(
+                    "{kind}: {what} is a tensor that still carries its graph "
+                    "(grad_fn={grad_fn_type}). Add up loss.item(), not the loss tensor: summing "
+                    "the tensors keeps every batch's graph alive and wastes memory.",
+                    kind=kind,
+                    what=what,
+                    grad_fn_type=type(value.grad_fn).__name__,
+                )
             )
-        raise CheckFailed(f"{kind}: {what} should be a Python float (use .item()), got a tensor.")
+        raise CheckFailed(
+            tr(
+                "{kind}: {what} should be a Python float (use .item()), got a tensor.",
+                kind=kind,
+                what=what,
+            )
+        )
     if _type(value) not in (int, float):
-        raise CheckFailed(f"{kind}: {what} should be a Python float, got {describe(value)}.")
+        raise CheckFailed(
+            tr(
+                "{kind}: {what} should be a Python float, got {value}.",
+                kind=kind,
+                what=what,
+                value=describe(value),
+            )
+        )
     return float(value)
 
 
@@ -290,38 +312,83 @@ def check_backward_once(student: Callable, *, seed: int | None = 0, public: bool
     model, twin = seeded_network(model_seed), seeded_network(model_seed)
     loss_fn = nn.CrossEntropyLoss()
     before = [p.detach().clone() for p in model.parameters()]
-    where = f"(seed {seed}, a batch of {n} images)"
+    where = tr("(seed {seed}, a batch of {n} images)", seed=seed, n=n)
     if model[0].weight.grad is not None:
-        raise CheckFailed("the course's check is broken: a fresh network has gradients")
+        raise CheckFailed(tr("the course's check is broken: a fresh network has gradients"))
     got, _ = _call(kind, "backward_once", student, model, loss_fn, images.clone(), labels.clone())
     expected = reference_backward_once(twin, loss_fn, images, labels)
     grad = model[0].weight.grad
     if grad is None:
         raise CheckFailed(
-            f"{kind} {where}: the first conv layer's weight.grad is still None. "
-            "Call loss.backward(): that is what fills .grad."
+            tr(
+                "{kind} {where}: the first conv layer's weight.grad is still None. Call "
+                "loss.backward(): that is what fills .grad.",
+                kind=kind,
+                where=where,
+            )
         )
     if tuple(grad.shape) != tuple(model[0].weight.shape):
-        raise CheckFailed(f"{kind} {where}: weight.grad has shape {tuple(grad.shape)}")
+        raise CheckFailed(
+            tr(
+                "{kind} {where}: weight.grad has shape {shape}",
+                kind=kind,
+                where=where,
+                shape=tuple(grad.shape),
+            )
+        )
     if any(not torch.equal(p.detach(), b) for p, b in zip(model.parameters(), before, strict=True)):
         raise CheckFailed(
-            f"{kind} {where}: the parameters changed. backward() only computes gradients; "
-            "leave the update (optimizer.step()) out of this function."
+            tr(
+                "{kind} {where}: the parameters changed. backward() only computes gradients; "
+                "leave the update (optimizer.step()) out of this function.",
+                kind=kind,
+                where=where,
+            )
         )
     if not _isinstance(got, _Tensor) or got.dim() != 0:
-        raise CheckFailed(f"{kind} {where}: return the loss (a 0-dim tensor), got {describe(got)}")
+        raise CheckFailed(
+            tr(
+                "{kind} {where}: return the loss (a 0-dim tensor), got {got}",
+                kind=kind,
+                where=where,
+                got=describe(got),
+            )
+        )
     problem = compare(got.detach(), expected.detach(), rtol=1e-5, atol=1e-7)
     if problem:
-        raise CheckFailed(f"{kind} {where}: the returned loss is wrong: {problem}")
+        raise CheckFailed(
+            tr(
+                "{kind} {where}: the returned loss is wrong: {problem}",
+                kind=kind,
+                where=where,
+                problem=problem,
+            )
+        )
     for (name, p), q in zip(model.named_parameters(), twin.parameters(), strict=True):
         if p.grad is None:
-            raise CheckFailed(f"{kind} {where}: {name}.grad is None after backward_once")
+            raise CheckFailed(
+                tr(
+                    "{kind} {where}: {name}.grad is None after backward_once",
+                    kind=kind,
+                    where=where,
+                    name=name,
+                )
+            )
         problem = compare(p.grad, q.grad, rtol=1e-4, atol=1e-7)
         if problem:
             hint = ""
             if compare(p.grad, 2 * q.grad, rtol=1e-4, atol=1e-7) is None:
-                hint = " It is twice the gradient: backward() ran twice (gradients add up)."
-            raise CheckFailed(f"{kind} {where}: the gradient of {name} is wrong: {problem}.{hint}")
+                hint = tr(" It is twice the gradient: backward() ran twice (gradients add up).")
+            raise CheckFailed(
+                tr(
+                    "{kind} {where}: the gradient of {name} is wrong: {problem}.{hint}",
+                    kind=kind,
+                    where=where,
+                    name=name,
+                    problem=problem,
+                    hint=hint,
+                )
+            )
     refuse_if_tampered(kind)
 
 
@@ -343,9 +410,9 @@ def reference_train_one_epoch(model, loader, loss_fn, optimizer, device):
     return total / batches
 
 
-STEP_BEFORE_BACKWARD = (
-    "optimizer.step() ran before loss.backward(). The step uses the gradients in .grad, "
-    "so it must come after backward() has computed them."
+STEP_BEFORE_BACKWARD = N_(
+    "optimizer.step() ran before loss.backward(). The step uses the gradients in .grad, so it "
+    "must come after backward() has computed them."
 )
 
 
@@ -473,7 +540,13 @@ def check_train_one_epoch(
     kind = check_kind(public)
     refuse_if_tampered(kind)
     _, seed = generator(seed)
-    where = f"(seed {seed}, {n_batches} batches of {batch_size}, SGD lr={lr} momentum=0.9)"
+    where = tr(
+        "(seed {seed}, {n_batches} batches of {batch_size}, SGD lr={lr} momentum=0.9)",
+        seed=seed,
+        n_batches=n_batches,
+        batch_size=batch_size,
+        lr=lr,
+    )
     model, loader, optimizer = _loop_setup(seed, n_batches, batch_size, lr)
     ref_model, ref_loader, ref_optimizer = _loop_setup(seed, n_batches, batch_size, lr)
     loss_fn = RecordingLoss()
@@ -487,7 +560,13 @@ def check_train_one_epoch(
             )
     except CheckFailed as error:
         if watch.step_before_backward:  # autograd refuses: step() changed what backward needs
-            raise CheckFailed(f"{error}\n  The cause: {STEP_BEFORE_BACKWARD}") from None
+            raise CheckFailed(
+                tr(
+                    "{error}\n  The cause: {cause}",
+                    error=error,
+                    cause=tr(STEP_BEFORE_BACKWARD),
+                )
+            ) from None
         raise
     finally:
         watch.close()
@@ -502,47 +581,89 @@ def check_train_one_epoch(
     steps = watch.events.count("step")
     if forwards != n_batches:
         raise CheckFailed(
-            f"{kind} {where}: the model ran forward {forwards} times for {n_batches} batches; "
-            "expected one forward pass per batch."
+            tr(
+                "{kind} {where}: the model ran forward {forwards} times for {n_batches} batches; "
+                "expected one forward pass per batch.",
+                kind=kind,
+                where=where,
+                forwards=forwards,
+                n_batches=n_batches,
+            )
         )
     if any(training is False for training, _, _ in calls):
         raise CheckFailed(
-            f"{kind} {where}: the model was in eval mode while training. Call model.train() "
-            "at the start of train_one_epoch (evaluate() switches it to eval mode)."
+            tr(
+                "{kind} {where}: the model was in eval mode while training. Call model.train() at "
+                "the start of train_one_epoch (evaluate() switches it to eval mode).",
+                kind=kind,
+                where=where,
+            )
         )
     if any(grad_on is False for _, grad_on, _ in calls):
-        raise CheckFailed(f"{kind} {where}: the forward pass ran under torch.no_grad().")
+        raise CheckFailed(
+            tr(
+                "{kind} {where}: the forward pass ran under torch.no_grad().",
+                kind=kind,
+                where=where,
+            )
+        )
     if backwards == 0:
-        raise CheckFailed(f"{kind} {where}: loss.backward() was never called.")
+        raise CheckFailed(
+            tr("{kind} {where}: loss.backward() was never called.", kind=kind, where=where)
+        )
     if steps == 0:
         raise CheckFailed(
-            f"{kind} {where}: optimizer.step() was never called (use the optimizer passed in)."
+            tr(
+                "{kind} {where}: optimizer.step() was never called (use the optimizer passed in).",
+                kind=kind,
+                where=where,
+            )
         )
     if backwards != n_batches or steps != n_batches:
         raise CheckFailed(
-            f"{kind} {where}: {backwards} backward() and {steps} step() calls for {n_batches} "
-            "batches; expected one of each per batch."
+            tr(
+                "{kind} {where}: {backwards} backward() and {steps} step() calls for {n_batches} "
+                "batches; expected one of each per batch.",
+                kind=kind,
+                where=where,
+                backwards=backwards,
+                steps=steps,
+                n_batches=n_batches,
+            )
         )
     if watch.step_before_backward:
-        raise CheckFailed(f"{kind} {where}: {STEP_BEFORE_BACKWARD}")
+        raise CheckFailed(f"{kind} {where}: " + tr(STEP_BEFORE_BACKWARD))
     if watch.stale_grad_at_backward:
         raise CheckFailed(
-            f"{kind} {where}: the gradients were not reset between batches (optimizer."
-            "zero_grad() is missing): backward() adds to .grad, so each step used the sum "
-            "of the gradients of all batches so far."
+            tr(
+                "{kind} {where}: the gradients were not reset between batches "
+                "(optimizer.zero_grad() is missing): backward() adds to .grad, so each step used "
+                "the sum of the gradients of all batches so far.",
+                kind=kind,
+                where=where,
+            )
         )
     if watch.zero_grad_at_step:
         raise CheckFailed(
-            f"{kind} {where}: optimizer.step() found no gradient: zero_grad() ran between "
-            "backward() and step(). Reset the gradients before backward(), not after."
+            tr(
+                "{kind} {where}: optimizer.step() found no gradient: zero_grad() ran between "
+                "backward() and step(). Reset the gradients before backward(), not after.",
+                kind=kind,
+                where=where,
+            )
         )
 
     if watch.kept_loss is not None:
         raise CheckFailed(
-            f"{kind} {where}: the variable {watch.kept_loss!r} holds loss tensors with their "
-            "graph from batch to batch (a running total of `loss`, not of `loss.item()`, or a "
-            "list of loss tensors). Each batch's graph then stays alive until the epoch ends. "
-            "Add up loss.item(), the Python number."
+            tr(
+                "{kind} {where}: the variable {kept_loss} holds loss tensors with their graph "
+                "from batch to batch (a running total of `loss`, not of `loss.item()`, or a list "
+                "of loss tensors). Each batch's graph then stays alive until the epoch ends. Add "
+                "up loss.item(), the Python number.",
+                kind=kind,
+                where=where,
+                kept_loss=f"{watch.kept_loss!r}",
+            )
         )
 
     # The result: identical parameters to the reference run, and the mean loss.
@@ -552,32 +673,49 @@ def check_train_one_epoch(
         scale = float(ref_delta.abs().max())
         if not torch.allclose(delta, ref_delta, rtol=1e-4, atol=1e-4 * scale):
             raise CheckFailed(
-                f"{kind} {where}: after the epoch, parameter {name[2:]} differs from the "
-                f"reference run from the same seed (largest difference of the update: "
-                f"{float((delta - ref_delta).abs().max()):.3g}, update size {scale:.3g}). "
-                "Train on every batch in order, with the loss_fn and optimizer passed in."
+                tr(
+                    "{kind} {where}: after the epoch, parameter {name} differs from the reference "
+                    "run from the same seed (largest difference of the update: {max}, update size "
+                    "{scale}). Train on every batch in order, with the loss_fn and optimizer "
+                    "passed in.",
+                    kind=kind,
+                    where=where,
+                    name=name[2:],
+                    max=f"{float((delta - ref_delta).abs().max()):.3g}",
+                    scale=f"{scale:.3g}",
+                )
             )
-    value = _as_number(kind, "the returned mean loss", got)
+    value = _as_number(kind, tr("the returned mean loss"), got)
     if abs(value - expected) > 1e-6 * max(1.0, abs(expected)):
         losses = _batch_losses(seed, n_batches, batch_size, lr, nn.CrossEntropyLoss())
-        message = (
-            f"{kind} {where}: returned {value:.6g}, expected the mean batch loss {expected:.6g}"
+        message = tr(
+            "{kind} {where}: returned {value}, expected the mean batch loss {expected}",
+            kind=kind,
+            where=where,
+            value=f"{value:.6g}",
+            expected=f"{expected:.6g}",
         )
         known = {
-            "the sum of the batch losses, not their mean": sum(losses),
-            "the last batch's loss, not the mean": losses[-1],
-            "the first batch's loss, not the mean": losses[0],
-            "divided by the number of images, not of batches": sum(losses) / len(loader.dataset),
+            N_("the sum of the batch losses, not their mean"): sum(losses),
+            N_("the last batch's loss, not the mean"): losses[-1],
+            N_("the first batch's loss, not the mean"): losses[0],
+            N_("divided by the number of images, not of batches"): sum(losses)
+            / len(loader.dataset),
         }
         for mistake, wrong in known.items():
             if abs(value - wrong) <= 1e-6 * max(1.0, abs(wrong)):
-                message += f"\n  This matches a known mistake: {mistake}."
+                message += "\n  " + known_mistake(mistake)
                 break
         raise CheckFailed(message)
     if not any(getattr(bar, "total", None) == n_batches for bar in bars):
         raise CheckFailed(
-            f"{kind} {where}: no progress bar over the {n_batches} batches. Wrap the loader in "
-            "tqdm(...) so that the loop shows how far it has got."
+            tr(
+                "{kind} {where}: no progress bar over the {n_batches} batches. Wrap the loader in "
+                "tqdm(...) so that the loop shows how far it has got.",
+                kind=kind,
+                where=where,
+                n_batches=n_batches,
+            )
         )
     refuse_if_tampered(kind)
 
@@ -627,28 +765,45 @@ def check_evaluate(student: Callable, *, seed: int | None = 0, public: bool = Tr
     with torch.no_grad():
         labels[: n // 2] = net(images[: n // 2]).argmax(dim=1)
     loader = DataLoader(TensorDataset(images, labels), batch_size=batch_size)
-    where = f"(seed {seed}, {n} images in batches of {batch_size})"
+    where = tr(
+        "(seed {seed}, {n} images in batches of {batch_size})",
+        seed=seed,
+        n=n,
+        batch_size=batch_size,
+    )
     model = nn.Sequential(Probe(), *net)
     model.train()
     before = [p.detach().clone() for p in model.parameters()]
     got, _ = _call(kind, "evaluate", student, model, loader)
     calls: list = model[0].calls  # type: ignore[assignment]
     if not calls:
-        raise CheckFailed(f"{kind} {where}: evaluate never ran the model.")
+        raise CheckFailed(
+            tr("{kind} {where}: evaluate never ran the model.", kind=kind, where=where)
+        )
     if any(training for training, _, _ in calls):
         raise CheckFailed(
-            f"{kind} {where}: the model was in training mode. Call model.eval() first: "
-            "layers such as dropout and batch norm behave differently when evaluating."
+            tr(
+                "{kind} {where}: the model was in training mode. Call model.eval() first: layers "
+                "such as dropout and batch norm behave differently when evaluating.",
+                kind=kind,
+                where=where,
+            )
         )
     if any(grad_on for _, grad_on, _ in calls):
         raise CheckFailed(
-            f"{kind} {where}: the forward passes recorded a graph. Evaluate under "
-            "torch.no_grad(): no backward follows, so the graph only costs time and memory."
+            tr(
+                "{kind} {where}: the forward passes recorded a graph. Evaluate under "
+                "torch.no_grad(): no backward follows, so the graph only costs time and memory.",
+                kind=kind,
+                where=where,
+            )
         )
     if any(not torch.equal(p.detach(), b) for p, b in zip(model.parameters(), before, strict=True)):
-        raise CheckFailed(f"{kind} {where}: evaluate changed the model's parameters.")
+        raise CheckFailed(
+            tr("{kind} {where}: evaluate changed the model's parameters.", kind=kind, where=where)
+        )
     expected = reference_evaluate(net, loader)
-    value = _as_number(kind, "the accuracy", got)
+    value = _as_number(kind, tr("the accuracy"), got)
     if abs(value - expected) > 1e-9:
         message = f"{kind} {where}: accuracy {value:.6g}, expected {expected:.6g}"
         per_batch = []
@@ -656,15 +811,15 @@ def check_evaluate(student: Callable, *, seed: int | None = 0, public: bool = Tr
             for x, y in loader:
                 per_batch.append((net(x).argmax(dim=1) == y).double().mean().item())
         known = {
-            "a percentage, not a fraction between 0 and 1": 100 * expected,
-            "the number of correct images, not the fraction": expected * n,
-            "the mean of the per-batch accuracies (the last batch is shorter)": sum(per_batch)
+            N_("a percentage, not a fraction between 0 and 1"): 100 * expected,
+            N_("the number of correct images, not the fraction"): expected * n,
+            N_("the mean of the per-batch accuracies (the last batch is shorter)"): sum(per_batch)
             / len(per_batch),
-            "the last batch's accuracy only": per_batch[-1],
+            N_("the last batch's accuracy only"): per_batch[-1],
         }
         for mistake, wrong in known.items():
             if abs(value - wrong) <= 1e-9 * max(1.0, abs(wrong)):
-                message += f"\n  This matches a known mistake: {mistake}."
+                message += "\n  " + known_mistake(mistake)
                 break
         raise CheckFailed(message)
     refuse_if_tampered(kind)
