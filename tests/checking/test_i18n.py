@@ -84,8 +84,8 @@ def test_a_wrong_answer_gets_a_chinese_message_with_its_mistake_named(clean):
     assert "This matches a known mistake: sum instead of mean." in english
     assert "这与一个已知错误吻合：求了和（sum），而应求均值（mean）。" in chinese
     # the label, built by an f-string in the topic module, through its template
-    assert "shape (7,), float32, reduction='mean', seed 1" in english
-    assert "形状 (7,)，float32，reduction='mean'，随机种子 1" in chinese
+    assert "shape (7,), float64, reduction='mean', seed 1" in english
+    assert "形状 (7,)，float64，reduction='mean'，随机种子 1" in chinese
     # numbers and code are the same in both
     for same in ("0.6854", "4.798", "reduction='mean'", "rtol=1.2e-05"):
         assert same in english and same in chinese

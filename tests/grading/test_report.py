@@ -117,7 +117,8 @@ def test_the_page_links_each_mistake_to_its_exercise(small_class):
 
 # -- a real class, graded ---------------------------------------------------------------
 def _reduction_answers(topic: str) -> list[str]:
-    """Answers whose checks know the named mistake "sum instead of mean"."""
+    """Answers whose checks know the named mistake "sum instead of mean" (the tables of
+    ``reduction_mistakes``, which ``regression_mistakes`` includes)."""
     from autograder import paths
 
     nb = nbformat.read(paths.source_notebook(topic), as_version=4)
@@ -140,7 +141,9 @@ def _reduction_answers(topic: str) -> list[str]:
                     a for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True) if d
                 ]
                 takes = [a.arg for a in positional + keyword]
-                if "reduction" in takes and "reduction_mistakes" in tests.get(node.name, ""):
+                checks = tests.get(node.name, "")
+                knows = "reduction_mistakes" in checks or "regression_mistakes" in checks
+                if "reduction" in takes and knows:
                     found.append(node.name)
     return found
 

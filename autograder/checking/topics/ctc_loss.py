@@ -243,7 +243,7 @@ def single_cases(seed: int | None = None, *, draws: int = 8) -> list[Case]:
     add(tr("repeated label"), _log_probs(gen, (5, 3), 1.0), torch.tensor([1, 1]), 0)
     add(tr("empty target"), _log_probs(gen, (4, 3), 1.0), torch.tensor([], dtype=torch.long), 0)
     add(tr("one frame"), _log_probs(gen, (1, 4), 1.0), torch.tensor([3]), 0)
-    add("infeasible (needs 5 frames)", _log_probs(gen, (4, 3), 1.0), torch.tensor([2, 2, 2]), 0)
+    add(tr("infeasible (needs 5 frames)"), _log_probs(gen, (4, 3), 1.0), torch.tensor([2, 2, 2]), 0)
     add(tr("blank is the last class"), _log_probs(gen, (6, 4), 2.0), torch.tensor([0, 2, 2]), 3)
     add(tr("long sequence (T=600)"), _log_probs(gen, (600, 20), 1.0), _labels(gen, 40, 20, 0), 0)
     for i in range(draws):
@@ -253,7 +253,7 @@ def single_cases(seed: int | None = None, *, draws: int = 8) -> list[Case]:
         if i % 4 == 3:
             what, target = tr("random, infeasible"), _infeasible_labels(gen, T, C, blank)
         else:
-            what, target = "random", _feasible_labels(gen, T, C, blank, high=5)
+            what, target = tr("random"), _feasible_labels(gen, T, C, blank, high=5)
         add(what, _log_probs(gen, (T, C), _int(gen, 1, 3), dtype), target, blank)
     return cases
 

@@ -29,17 +29,19 @@ from .. import (
     refuse_if_tampered,
     student_errors,
 )
-from ..i18n import N_, tr
+from ..i18n import tr
 from .training_loop import LoopWatch, Probe, RecordingLoss, run_captured
 
-SOFTMAX = N_("softmax before cross-entropy")
-BCE_ON_LOGITS = N_("BCELoss on logits")
-NO_ZERO_GRAD = N_("missing zero_grad")
-EVAL_MODE = N_("eval mode left on")
-LOSS_TENSOR = N_("loss kept as a tensor")
-LR_TOO_HIGH = N_("learning rate too high")
+# The verdicts are answers: students return these strings from diagnose(), in either edition,
+# so they are not translated (a message quotes them as they are).
+SOFTMAX = "softmax before cross-entropy"  # not translated
+BCE_ON_LOGITS = "BCELoss on logits"  # not translated
+NO_ZERO_GRAD = "missing zero_grad"  # not translated
+EVAL_MODE = "eval mode left on"  # not translated
+LOSS_TENSOR = "loss kept as a tensor"  # not translated
+LR_TOO_HIGH = "learning rate too high"  # not translated
 SHUFFLED_LABELS = "labels shuffled apart from images"
-HEALTHY = N_("no bug")
+HEALTHY = "no bug"  # not translated
 
 BUGS = (SOFTMAX, BCE_ON_LOGITS, NO_ZERO_GRAD, EVAL_MODE, LOSS_TENSOR, LR_TOO_HIGH, SHUFFLED_LABELS)
 VERDICTS = (*BUGS, HEALTHY)
@@ -165,10 +167,8 @@ def mystery_run(kind: str, seed: int) -> dict[str, Any]:
             returned = _epoch(kind, model, x, y, optimizer, tele, gen, classes)
             if report["returned"] is None:
                 report["returned"] = (
-                    tr(
-                        "a tensor with grad_fn={grad_fn_type}",
-                        grad_fn_type=type(returned.grad_fn).__name__,
-                    )
+                    # data the students' diagnose() reads, in either edition
+                    f"a tensor with grad_fn={type(returned.grad_fn).__name__}"  # not translated
                     if isinstance(returned, torch.Tensor) and returned.grad_fn is not None
                     else type(returned).__name__
                 )
@@ -187,7 +187,7 @@ def reference_diagnose(report: dict[str, Any]) -> str:
     """The course's reading of a report (students write their own ``diagnose``)."""
     if report["error"] and "between 0 and 1" in report["error"]:
         return BCE_ON_LOGITS
-    if str(report["returned"]).startswith(tr("a tensor")):
+    if str(report["returned"]).startswith("a tensor"):  # not translated
         return LOSS_TENSOR
     if not all(report["training_mode"]):
         return EVAL_MODE

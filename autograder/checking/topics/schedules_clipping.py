@@ -324,15 +324,21 @@ def check_schedule(
         wrong = {
             mistake: partial(_rates, fn, name, schedule) for mistake, fn in (mistakes or {}).items()
         }
-        unit = "step" if name == "one_cycle_lr" else "epoch"
+        if name == "one_cycle_lr":  # two whole sentences: a unit alone cannot be translated
+            what = tr(
+                "the rate at every step, from 0 to {n_got} (torch.optim.lr_scheduler; item e is "
+                "step e)",
+                n_got=len(got) - 1,
+            )
+        else:
+            what = tr(
+                "the rate at every epoch, from 0 to {n_got} (torch.optim.lr_scheduler; item e is "
+                "epoch e)",
+                n_got=len(got) - 1,
+            )
         verdicts.expect(
             schedule.label,
-            tr(
-                "the rate at every {unit}, from 0 to {n_got} (torch.optim.lr_scheduler; item e is "
-                "{unit} e)",
-                unit=unit,
-                n_got=len(got) - 1,
-            ),
+            what,
             got,
             schedule.lrs,
             rtol=rtol,
@@ -1008,9 +1014,12 @@ def check_closure(make_closure: Callable, seed: int | None, *, public: bool = Tr
             )
         xy.grad = torch.full_like(xy, 123.0)  # left over from an earlier step
         true_grad = rosenbrock_gradient(point)
-        for call, stale in (("first", 123.0 + true_grad), ("second", 123.0 + 2 * true_grad)):
+        calls = (
+            (tr("the first call of your closure"), 123.0 + true_grad),
+            (tr("the second call of your closure"), 123.0 + 2 * true_grad),
+        )
+        for what, stale in calls:
             loss = call_student(kind, closure, label)
-            what = tr("the {call} call of your closure", call=call)
             verdicts.expect(
                 label,
                 tr("{what}: the loss it returns", what=what),
@@ -1030,7 +1039,8 @@ def check_closure(make_closure: Callable, seed: int | None, *, public: bool = Tr
                     )
                 )
             forgot = {N_("the old gradient was not cleared first (zero_grad)"): stale}
-            verdicts.expect(label, f"{what}: xy.grad", _detach(grad), true_grad, mistakes=forgot)
+            xy_grad = tr("{what}: xy.grad", what=what)
+            verdicts.expect(label, xy_grad, _detach(grad), true_grad, mistakes=forgot)
     verdicts.verdict()
     refuse_if_tampered(kind)
 

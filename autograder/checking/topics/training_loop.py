@@ -120,13 +120,13 @@ def shape_mistakes() -> dict[str, Callable]:
     def channels_last(height, width):
         return [(h, w, c) for c, h, w in reference_pool_shapes(height, width)]
 
-    one_forgotten = {
-        tr(
-            "the {value} pooling forgotten (each MaxPool2d(2) halves the height and width)",
-            value=("first", "second", "third")[k],
-        ): shapes_with(same, half, skip=k)
-        for k in range(3)
-    }
+    # Three whole names: an ordinal put into one template cannot be translated.
+    forgotten = (
+        tr("the first pooling forgotten (each MaxPool2d(2) halves the height and width)"),
+        tr("the second pooling forgotten (each MaxPool2d(2) halves the height and width)"),
+        tr("the third pooling forgotten (each MaxPool2d(2) halves the height and width)"),
+    )
+    one_forgotten = {name: shapes_with(same, half, skip=k) for k, name in enumerate(forgotten)}
     return {
         "the padding forgotten (each 5 x 5 convolution then takes 4 pixels off)": shapes_with(
             lambda n: n - 4, half
@@ -165,7 +165,7 @@ def flat_mistakes() -> dict[str, Callable]:
         "the pooling forgotten": from_shapes(named["the pooling forgotten"]),
         "one pooling too few": one_pool_too_few,
         "rounded up, not down, where a side is odd": from_shapes(
-            named[tr("rounded up, not down, where a side is odd")]
+            named["rounded up, not down, where a side is odd"]
         ),
         "divided with / instead of //": from_shapes(named["divided with / instead of //"]),
         "the channels forgotten: H * W only": no_channels,
@@ -632,7 +632,9 @@ def check_train_one_epoch(
             )
         )
     if watch.step_before_backward:
-        raise CheckFailed(f"{kind} {where}: " + tr(STEP_BEFORE_BACKWARD))
+        raise CheckFailed(
+            tr("{kind} {where}: {cause}", kind=kind, where=where, cause=tr(STEP_BEFORE_BACKWARD))
+        )
     if watch.stale_grad_at_backward:
         raise CheckFailed(
             tr(
@@ -805,7 +807,13 @@ def check_evaluate(student: Callable, *, seed: int | None = 0, public: bool = Tr
     expected = reference_evaluate(net, loader)
     value = _as_number(kind, tr("the accuracy"), got)
     if abs(value - expected) > 1e-9:
-        message = f"{kind} {where}: accuracy {value:.6g}, expected {expected:.6g}"
+        message = tr(
+            "{kind} {where}: accuracy {value}, expected {expected}",
+            kind=kind,
+            where=where,
+            value=f"{value:.6g}",
+            expected=f"{expected:.6g}",
+        )
         per_batch = []
         with torch.no_grad():
             for x, y in loader:
