@@ -25,7 +25,7 @@ STUDENT_DIR ?= $(COURSE_DIR)/student
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 .PHONY: help build check lab instructor course-setup catalogs check-catalogs test lint format \
-	bench-train bench-grade clean
+	bench-train bench-grade bench-notebooks clean
 
 help:
 	@echo "make lab    build the course and open your working copy (student/) in JupyterLab"
@@ -37,6 +37,7 @@ help:
 	@echo "make check-catalogs   every string translated, none fuzzy, formulas kept"
 	@echo "make lint   ruff (check and format) and mypy"
 	@echo "make bench-train   images/s of the CIFAR10 training loop, fed three ways"
+	@echo "make bench-notebooks  seconds each notebook takes to run, against its budget"
 
 # pip shows its progress: the first install downloads PyTorch and its libraries (gigabytes).
 $(STAMP): pyproject.toml constraints.txt
@@ -89,6 +90,9 @@ format: $(STAMP)
 # images/s of the training loop fed three ways (CPU, or CUDA when present); BENCH_ARGS=--help
 bench-train: $(STAMP)
 	PYTHONUNBUFFERED=1 $(BIN)/python benchmarks/train_speed.py $(BENCH_ARGS)
+
+bench-notebooks: $(STAMP)
+	PYTHONUNBUFFERED=1 $(BIN)/python benchmarks/notebook_times.py $(BENCH_ARGS)
 
 bench-grade: $(STAMP)
 	PYTHONUNBUFFERED=1 PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/grade_speed.py $(BENCH_ARGS)

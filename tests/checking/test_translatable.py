@@ -123,7 +123,7 @@ UNMARKED = {
     "a message built apart": 'problem = f"{what} should be a list, got {value}"',
     "a string passed to a helper": 'fail(kind, label, "return the pair (lr, momentum)")',
     "concatenated halves": 'text = tr("{kind}:", kind=kind) + " no cases were given"',
-    "a sentence added to a value looked up": 'message = names["the first pooling forgotten"] + " was seen"',
+    "a sentence added to a value looked up": 'text = names["the first"] + " was seen"',
 }
 MARKED = {
     "a message through tr": 'raise CheckFailed(tr("{kind}: {name} is wrong", kind=k, name=n))',

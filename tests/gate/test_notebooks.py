@@ -9,6 +9,7 @@ import pytest
 
 from autograder import paths
 from autograder.grading.grader import CourseGrader
+from benchmarks.notebook_times import budget
 from tests.gate.mutation import run_gate
 from tests.translation.pending import PENDING
 
@@ -48,15 +49,19 @@ def test_every_answer_loses_points_when_slightly_wrong(gate, topic):
     assert {o.mutant.answer for o in result.outcomes} == set(result.baseline)
 
 
-# Seconds one notebook may take to run from top to bottom on a CPU (two kernels side by side,
-# one thread each, as here): 20, and 30 for the training loop.
-TIME_LIMITS = {"13_training_loop": 30.0}
+# A notebook's budget (20 s on a CPU, 30 s for the training loop) is measured by
+# `make bench-notebooks`; a test cannot hold a loaded machine to it, so this one catches a
+# notebook far over its budget (a runaway loop, a check gone quadratic), not load.
+RUNAWAY = 2.5
 
 
 def test_the_notebook_runs_within_its_time_limit(gate, topic):
-    limit = TIME_LIMITS.get(topic, 20.0)
+    limit = RUNAWAY * budget(topic)
     seconds = gate(topic).seconds
-    assert seconds < limit, f"{topic} took {seconds:.1f} s to run; its limit is {limit:g} s"
+    assert seconds < limit, (
+        f"{topic} took {seconds:.1f} s to run; its budget is {budget(topic):g} s "
+        f"(make bench-notebooks measures it), this test's limit {limit:g} s"
+    )
 
 
 def test_a_plot_comes_before_the_first_exercise(gate, topic):
