@@ -286,7 +286,7 @@ check_function(
 # and `F.cross_entropy` computes $H(P, Q)$. By the identity,
 #
 # $$
-# H(P, Q) = \underbrace{H(P)}_{\text{fixed by the data}} + D_{\text{KL}}(P \,\|\, Q).
+# H(P, Q) = H(P) + D_{\text{KL}}(P \,\|\, Q).
 # $$
 #
 # The targets do not depend on the model, so $H(P)$ is a constant: the two losses differ by a

@@ -406,16 +406,17 @@ check_function(
 #
 # $$
 # \begin{aligned}
-# \alpha_1(0) &= p_1(-), \quad \alpha_1(1) = p_1(y_1), \quad \alpha_1(s) = 0 \text{ for } s \ge 2 \\
+# \alpha_1(0) &= p_1(-), \quad \alpha_1(1) = p_1(y_1), \quad \alpha_1(s) = 0 \ (s \ge 2) \\
 # \alpha_t(s) &= p_t(y'_s)\,\big(\alpha_{t-1}(s) + \alpha_{t-1}(s-1)
-#     + [\text{skip into } s \text{ allowed}]\ \alpha_{t-1}(s-2)\big) \\
+#     + k_s\,\alpha_{t-1}(s-2)\big) \\
 # p(y \mid x) &= \alpha_T(2S) + \alpha_T(2S-1)
 # \end{aligned}
 # $$
 #
-# with $\alpha_{t-1}(-1) = \alpha_{t-1}(-2) = 0$, and "skip into $s$ allowed" meaning
-# $y'_s \ne -$ and $y'_s \ne y'_{s-2}$. For an empty target ($S = 0$) the only row is the
-# blank and $p(y \mid x) = \alpha_T(0)$, the probability of blanks on every frame.
+# with $\alpha_{t-1}(-1) = \alpha_{t-1}(-2) = 0$, and $k_s = 1$ where a skip into row $s$ is
+# allowed ($y'_s \ne -$ and $y'_s \ne y'_{s-2}$), $k_s = 0$ elsewhere. For an empty target
+# ($S = 0$) the only row is the blank and $p(y \mid x) = \alpha_T(0)$, the probability of
+# blanks on every frame.
 #
 # That is $T \cdot (2S+1)$ numbers, each from at most three others, instead of a sum over
 # exponentially many paths. Training also needs the gradient: PyTorch gets it from a

@@ -547,9 +547,10 @@ check_optimizer(
 # weight directly, outside the adaptive step,
 #
 # $$
-# p \leftarrow p\,(1 - \text{lr}\,\lambda), \qquad \text{then the Adam step with } g
-# \text{ itself (no } \lambda p \text{ term)}.
+# p \leftarrow p\,(1 - \text{lr}\,\lambda),
 # $$
+#
+# then the Adam step with $g$ itself (no $\lambda p$ term).
 #
 # `torch.optim.AdamW` has the same arguments as `Adam`, but `weight_decay` defaults to
 # `1e-2` and means this decoupled decay. In current PyTorch, `torch.optim.Adam(...,
