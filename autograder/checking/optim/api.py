@@ -305,3 +305,12 @@ def require_floats(kind: str, label: str, what: str, values: Any) -> list[float]
                 )
             )
     return list(values)
+
+
+def differing_item(got: list, want: list, problem: str) -> tuple[Any, Any]:
+    """The items ``compare`` found differing ("item 37: ..."), to show instead of the lists."""
+    head = problem.split(":")[0]
+    if head.startswith("item "):
+        index = int(head.removeprefix("item "))
+        return want[index], got[index]
+    return want, got

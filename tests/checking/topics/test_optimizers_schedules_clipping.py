@@ -13,21 +13,21 @@ import pytest
 import torch
 
 from autograder.checking import CheckFailed, integrity
-from autograder.checking.topics.schedules_clipping import (
+from autograder.checking.optim.clipping import (
     CLIP_NORM_MISTAKES,
-    LAMBDA_MISTAKES,
-    PLATEAU_MISTAKES,
-    SCHEDULE_MISTAKES,
     check_clip_norm,
     check_clip_value,
     check_clipped_training,
-    check_closure,
+)
+from autograder.checking.optim.lbfgs import check_closure, check_minimum, rosenbrock_value
+from autograder.checking.topics.schedules_clipping import (
+    LAMBDA_MISTAKES,
+    PLATEAU_MISTAKES,
+    SCHEDULE_MISTAKES,
     check_lambda_lr,
-    check_minimum,
     check_plateau,
     check_schedule,
     plateau_cases,
-    rosenbrock_value,
     schedules,
 )
 
