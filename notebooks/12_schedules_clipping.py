@@ -879,8 +879,8 @@ else:
 # The checks compare `rosenbrock` with the formula at random points (`xy` must come back
 # unchanged), call your closure twice at random points (the loss and `xy.grad` must be
 # right both times, so it must clear the old gradient), and minimise from random starts in
-# $[-2, 2]^2$: the point must be a float64 tensor within $10^{-6}$ of $(1, 1)$ that does
-# not require grad.
+# $[-2, 2]^2$: `torch.optim.LBFGS` must do the work, and the point must be a float64 tensor
+# within $10^{-6}$ of $(1, 1)$ that does not require grad.
 
 
 # %% answer="lbfgs"

@@ -18,7 +18,7 @@ from .. import (
 )
 from ..draw import uniform
 from ..i18n import N_, tr
-from .api import Expectations, call_student, leaf
+from .api import Expectations, call_student, leaf, require_call
 
 _float64 = torch.float64
 _detach = torch.Tensor.detach
@@ -111,7 +111,17 @@ def check_minimum(student: Callable, seed: int | None, *, public: bool = True) -
     verdicts = Expectations(kind)
     for start in lbfgs_starts(seed):
         label = f"start {describe(start)}"
-        got = call_student(kind, student, label, start)
+        got = require_call(
+            kind,
+            label,
+            ["torch.optim.LBFGS"],
+            lambda start=start, label=label: call_student(kind, student, label, start),
+            tr(
+                "{name} never used torch.optim.LBFGS: build the optimizer and call its "
+                "step(closure), as the exercise asks (not a point found another way)",
+                name=getattr(student, "__name__", "minimise_rosenbrock"),
+            ),
+        )
         if not isinstance(got, _Tensor):
             raise CheckFailed(
                 tr(

@@ -539,7 +539,7 @@ def check_gradients_mistakes() -> dict[str, Callable]:
 
 def l1_grad_mistakes(reference: Callable) -> dict[str, Callable]:
     """Exercise 5's known mistakes: :func:`grad_mistakes`, sign(0) taken as +1 at a tie,
-    and the sign written as ``d / |d|`` (``nan`` at a tie)."""
+    the sign written as ``d / |d|`` (``nan`` at a tie), and the sign flipped."""
 
     def scaled(local, input, reduction, grad_output):
         if reduction == "none":
@@ -562,6 +562,9 @@ def l1_grad_mistakes(reference: Callable) -> dict[str, Callable]:
         **grad_mistakes(reference),
         "sign(0) taken as +1 at a tie (PyTorch uses 0)": sign_zero_is_one,
         "the sign as d / |d|, which is 0 / 0 = nan at a tie (torch.sign gives 0)": ratio,
+        "the sign flipped: target - input instead of input - target": lambda *a, **k: (
+            -reference(*a, **k)
+        ),
     }
 
 
