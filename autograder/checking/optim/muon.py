@@ -28,19 +28,22 @@ from .running import check_optimizer
 NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
 """Torch's default quintic coefficients (a, b, c), from Keller Jordan's Muon."""
 
-BFLOAT16_ATOL = 1.0
+BFLOAT16_ATOL = 1.5
 """Allowed difference from torch, per step, in units of the step's adjusted learning rate.
 
 Typical differences between torch's bfloat16 Newton–Schulz and float64 are a few percent
 of an entry. The worst come from updates with tiny singular values: the iteration
 multiplies those directions, rounding errors included, by up to a per iteration (a⁵ ≈ 480
 for five), until they reach size one. Measured on thousands of random runs of the checks'
-shapes: up to 0.27 per entry with five iterations, 0.92 with seven; entries never exceed
-about 1.2, so one learning rate per step bounds it."""
+shapes: up to 0.27 per entry with five iterations, 0.92 with seven; and one hidden draw of
+the checks (six iterations on a 3 x 3 matrix) moved an entry by 1.24 learning rates in one
+step, failing the course's own reference at 1.0. 1.5 learning rates per step allows that
+and still refuses a step in the wrong direction, 2 learning rates away (the strict float64
+check is the one that tells every wrong step)."""
 
 BFLOAT16_NOTE = N_(
     "torch.optim.Muon runs Newton–Schulz in bfloat16 (8 significant bits). Its result differs "
-    "from exact arithmetic by a few percent, and by up to about one learning rate per entry "
+    "from exact arithmetic by a few percent, and by more than one learning rate per entry "
     "where the update has tiny singular values (the iteration multiplies those directions, "
     "rounding errors included); so against torch itself your step only has to agree within "
     "{atol} x the adjusted learning rate per step. The strict check is the one "
