@@ -5,6 +5,7 @@ it finds, against Rosenbrock's function and its gradient worked out by hand.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import torch
 
@@ -115,7 +116,7 @@ def check_minimum(student: Callable, seed: int | None, *, public: bool = True) -
             kind,
             label,
             ["torch.optim.LBFGS"],
-            lambda start=start, label=label: call_student(kind, student, label, start),
+            partial(call_student, kind, student, label, start),
             tr(
                 "{name} never used torch.optim.LBFGS: build the optimizer and call its "
                 "step(closure), as the exercise asks (not a point found another way)",
