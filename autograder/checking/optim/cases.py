@@ -122,14 +122,14 @@ class Spec:
     """What runs an optimizer needs: how many steps, which shapes, where its rate starts."""
 
     steps: int = 6  # public runs
-    hidden_steps: tuple[int, int] = (5, 9)  # hidden runs: low .. high, both included
+    hidden_steps: tuple[int, int] = (6, 9)  # hidden runs: low .. high ("six or more steps")
     shapes: str = "any"  # "any" (1-D, 2-D), "matrix" (2-D only), "nd" (1-D to 3-D)
     lr: tuple[float, float] = (1e-2, 0.3)  # log-uniform range of drawn rates
     tiny: float = 0.0  # if set, one more run with gradients this small (where eps matters)
 
 
 SPECS: dict[str, Spec] = {
-    "radam": Spec(steps=10, hidden_steps=(9, 14)),  # the rectification starts at step 6
+    "radam": Spec(steps=10, hidden_steps=(10, 14)),  # "ten or more"; rectified from step 6
     # lr is capped by 1/sqrt(t): cross it. Gradients of 1e-9 make V fall below eps1**2 for
     # float32's eps1 (1.2e-7) but not for float64's (2.2e-16), the parameters' dtype.
     "adafactor": Spec(shapes="nd", lr=(0.05, 1.5), tiny=1e-9),
@@ -161,7 +161,9 @@ def lr_schedule(gen: torch.Generator, lr: float, steps: int, public: bool) -> li
     if public:
         changes = [min(2, steps - 1), min(4, steps - 1)]
     else:
-        changes = sorted(int(c) for c in torch.randint(1, steps, (2,), generator=gen))
+        # two different steps, as the texts promise ("changed twice part-way")
+        first = int(torch.randint(1, steps - 1, (), generator=gen))
+        changes = [first, int(torch.randint(first + 1, steps, (), generator=gen))]
     rates, rate = [], lr
     for step in range(steps):
         if step in changes:
