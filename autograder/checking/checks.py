@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import i18n, integrity
-from .comparison import compare, copy_inputs, describe, differing_digits
+from .comparison import compare, copy_inputs, describe, differing_digits, input_scale
 from .forbid import describe_hit, describe_removed, forbid_calls, watching
 from .i18n import case_label, tr
 from .promises import (
@@ -272,7 +272,8 @@ def _explaining_mistake(
                 continue
             if value is None:
                 continue
-            if compare(failure.got, value, rtol=rtol, atol=atol, dtype=False) is not None:
+            scale = input_scale([*failure.case.args, *failure.case.kwargs.values()])
+            if compare(failure.got, value, rtol=rtol, atol=atol, dtype=False, input_scale=scale):
                 explained = []
                 break
             explained.append(failure)
@@ -391,7 +392,8 @@ def check_function(
         problem = result_problem(got, floats=floats, detached=detached)
         if problem:
             lines.append(problem)
-        problem = compare(got, expected, rtol=rtol, atol=atol, dtype=dtype)
+        scale = input_scale([*case.args, *case.kwargs.values()])
+        problem = compare(got, expected, rtol=rtol, atol=atol, dtype=dtype, input_scale=scale)
         if problem:
             lines.append(problem)
         lines += snapshot.changes(may_change)

@@ -221,3 +221,30 @@ def calls_a_helper(input, target, reduction="mean"):
 def test_a_forbidden_call_inside_a_helper_is_refused():
     problem = forbid_calls(calls_a_helper, L1)
     assert problem is not None and "_helper_that_cheats" in problem
+
+
+def _max_shift_cross_entropy(input, target, reduction="mean", *, add_back=True):
+    """The course's stable cross-entropy: m + log(sum(exp(x - m))) - x[target]."""
+    m = input.max(dim=1, keepdim=True).values
+    lse = torch.log(torch.exp(input - m).sum(dim=1)) + (m.squeeze(1) if add_back else 0)
+    losses = lse - input.gather(1, target.unsqueeze(1)).squeeze(1)
+    return losses if reduction == "none" else losses.mean()
+
+
+def test_a_float32_loss_from_logits_near_1000_is_judged_at_their_precision():
+    """A hidden draw of notebook 01 failed its own solution: the loss is 6e-5 here, and
+    float32 knows it only to about an ulp of the logits (1.2e-4 at 1112); torch and the
+    max-shift formula differ by 5.7e-5."""
+    import torch.nn.functional as F
+
+    from autograder.checking import Case, CheckFailed, check_function
+
+    logits = torch.tensor([[-1112.2310791015625, -1122.000732421875]], dtype=torch.float32)
+    cases = [Case("near 1000", (logits, torch.tensor([0])), {"reduction": "none"})]
+    check_function(_max_shift_cross_entropy, F.cross_entropy, cases, rtol=1e-5)
+
+    def shift_not_added_back(input, target, reduction="mean"):
+        return _max_shift_cross_entropy(input, target, reduction, add_back=False)
+
+    with pytest.raises(CheckFailed, match="values differ"):  # a real mistake is still caught
+        check_function(shift_not_added_back, F.cross_entropy, cases, rtol=1e-5)
