@@ -12,6 +12,7 @@ import pytest
 
 from autograder import paths
 from autograder.grading.sandbox import Limits
+from tests.grading.bombs import FORK_BOMB
 
 TOPIC = "01_basic_losses"
 
@@ -81,20 +82,7 @@ def test_fork_bomb_is_bounded(tmp_path):
         pytest.skip("root without a writable pids cgroup: no process limit can hold")
     try:
         out = sandboxed(
-            """
-            import os, time
-            n = 0
-            try:
-                for _ in range(200):
-                    if os.fork() == 0:
-                        time.sleep(5)
-                        os._exit(0)
-                    n += 1
-            except OSError as error:
-                print("stopped", n, type(error).__name__)
-            else:
-                print("forked", n)
-            """,
+            FORK_BOMB,
             Limits(max_procs=20),
             str(cgroup) if cgroup else "-",
         )

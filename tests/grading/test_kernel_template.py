@@ -19,6 +19,7 @@ from autograder.grading.execute import GuardedExecute
 from autograder.grading.kernel_template import PRELOAD
 from autograder.grading.provisioner import KernelTemplate
 from autograder.grading.sandbox import PIDS_V1, Limits
+from tests.grading.bombs import FORK_BOMB
 
 pytestmark = pytest.mark.slow
 
@@ -112,22 +113,8 @@ except MemoryError:
 def test_a_fork_bomb_is_bounded(template, tmp_path):
     if os.getuid() == 0 and not os.access(PIDS_V1, os.W_OK):
         pytest.skip("root without a writable pids cgroup: no process limit can hold")
-    code = """
-import os, time
-n = 0
-try:
-    for _ in range(200):
-        if os.fork() == 0:
-            time.sleep(5)
-            os._exit(0)
-        n += 1
-except OSError as error:
-    print("stopped", n, type(error).__name__)
-else:
-    print("forked", n)
-"""
     for _ in range(2):
-        words = run(code, template, tmp_path)[0].split()
+        words = run(FORK_BOMB, template, tmp_path)[0].split()
         assert words[0] == "stopped" and int(words[1]) <= 40, words
 
 
